@@ -1,0 +1,40 @@
+"""Inline text normalisation shared by every extractor, so HTML and PDF agree character for character."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"), None)
+_SPACES = re.compile(r"[ \t\r\n\f\v\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+")
+_BULLETS = "\u2022\u25cf\u25aa\u25a0\u25e6\u2023\u2043\u2219\u00b7\u25cb\uf0b7\uf0a7\u2013\u2014-*"
+
+
+def normalize_inline(text: str) -> str:
+    """NFC, soft hyphens and zero-width characters removed, all white space folded to one space."""
+    text = unicodedata.normalize("NFC", text).translate(_INVISIBLE)
+    return _SPACES.sub(" ", text).strip()
+
+
+def is_bullet(token: str) -> bool:
+    """True for a bullet glyph used as a list marker (•, ●, ▪, –, -, * ...)."""
+    return len(token) == 1 and token in _BULLETS
+
+
+_MARKER = re.compile(
+    r"^(?P<m>\((?:[a-z]{1,3}|[ivxlc]{1,6}|\d{1,3}|[A-Z])\)|(?:[a-z]|[ivxlc]{1,6}|\d{1,3})\)|\d{1,3}\.(?!\d))\s+(?P<rest>\S.*)$",
+    re.S,
+)
+
+
+def split_marker(text: str) -> tuple[str | None, str]:
+    """Split a leading list marker ("(a)", "a)", "(iv)", "1.", "•") from `text`.
+
+    Returns (marker, rest); bullets come back as "-", and (None, text) when there is none.
+    """
+    if text and is_bullet(text[0]) and len(text) > 1 and text[1] == " ":
+        return "-", text[2:].lstrip()
+    m = _MARKER.match(text)
+    if m:
+        return m.group("m"), m.group("rest")
+    return None, text

@@ -1,0 +1,167 @@
+"""Typed records that cross package boundaries: crawler -> store -> tracker -> notifications.
+
+`store` imports nothing else of regwatch, so these types live here and every other
+package imports them from here.
+
+The text model (`Block`, `DocText`) is the one structure that HTML and PDF extraction both
+produce. It is serialised to a normalised Markdown-like text (`DocText.to_text()`), which is
+what gets stored, shown and diffed:
+
+    # heading, '#' repeated by level      -> Block(kind="heading")
+    paragraph on one line                  -> Block(kind="paragraph")
+    - bullet item / (a) item / 1. item     -> Block(kind="list_item", marker=...)
+    | cell | cell |                        -> Block(kind="table", rows=...)
+    [^3]: footnote text                    -> Block(kind="footnote", marker="3")
+
+Blocks are separated by one blank line, so the text can be parsed back into blocks
+(`parse_text`) without the original HTML or PDF.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Literal
+
+BlockKind = Literal["heading", "paragraph", "list_item", "table", "footnote"]
+
+BULLET = "-"
+
+
+@dataclass(frozen=True)
+class Block:
+    """One unit of document structure."""
+
+    kind: BlockKind
+    text: str = ""
+    level: int = 0  # headings: 1..6; list items: nesting depth from 0
+    number: str | None = None  # headings: "Article 53", "Commitment II.1", "Measure 1.2"
+    title: str | None = None  # headings: the text after the number
+    marker: str | None = None  # list items: "-", "(a)", "1."; footnotes: "3"
+    rows: tuple[tuple[str, ...], ...] = ()  # tables
+
+    def to_text(self) -> str:
+        """Serialise this block to its normalised text line(s)."""
+        if self.kind == "heading":
+            return "#" * max(1, min(self.level, 6)) + " " + self.text
+        if self.kind == "list_item":
+            indent = "  " * self.level
+            marker = self.marker or BULLET
+            return f"{indent}{marker} {self.text}" if self.text else f"{indent}{marker}"
+        if self.kind == "table":
+            return "\n".join("| " + " | ".join(_cell(c) for c in row) + " |" for row in self.rows)
+        if self.kind == "footnote":
+            return f"[^{self.marker}]: {self.text}"
+        return self.text
+
+
+def _cell(text: str) -> str:
+    return " ".join(text.split()).replace("|", "\\|")
+
+
+@dataclass
+class DocText:
+    """A document's extracted structure: an optional title and its blocks in reading order."""
+
+    blocks: list[Block] = field(default_factory=list)
+    title: str | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    def to_text(self) -> str:
+        """The normalised text stored, shown and diffed."""
+        parts = [b.to_text() for b in self.blocks if b.kind == "table" or b.text]
+        return "\n\n".join(parts) + ("\n" if parts else "")
+
+    def headings(self) -> list[Block]:
+        """The heading blocks, in order."""
+        return [b for b in self.blocks if b.kind == "heading"]
+
+    def outline(self) -> list[dict]:
+        """Headings as plain dicts (level, number, title, text) for storage and JSON."""
+        return [
+            {"level": b.level, "number": b.number, "title": b.title, "text": b.text}
+            for b in self.headings()
+        ]
+
+
+_HEADING_LINE = re.compile(r"^(#{1,6}) (.*)$")
+_FOOTNOTE_LINE = re.compile(r"^\[\^([^\]]+)\]: ?(.*)$", re.S)
+_LIST_LINE = re.compile(r"^( *)(-|\(?[0-9]{1,3}[.)]|\([a-zA-Z]{1,4}\)|[a-z]\)|[ivxlc]{1,6}\)) (.*)$", re.S)
+
+
+def parse_text(text: str) -> DocText:
+    """Parse normalised text (as made by `DocText.to_text`) back into blocks.
+
+    Heading numbers and titles are recovered with the same legal numbering rules the
+    extractors use, so a parsed heading carries `number` and `title` again.
+    """
+    from store.numbering import split_heading  # local import: keeps records import-light
+
+    blocks: list[Block] = []
+    for chunk in re.split(r"\n{2,}", text.strip("\n")):
+        if not chunk.strip():
+            continue
+        m = _HEADING_LINE.match(chunk)
+        if m and "\n" not in chunk:
+            number, title = split_heading(m.group(2))
+            blocks.append(
+                Block("heading", m.group(2), level=len(m.group(1)), number=number, title=title)
+            )
+            continue
+        if chunk.startswith("| ") and all(line.startswith("|") for line in chunk.splitlines()):
+            rows = tuple(
+                tuple(c.strip().replace("\\|", "|") for c in re.split(r"(?<!\\)\|", line)[1:-1])
+                for line in chunk.splitlines()
+            )
+            blocks.append(Block("table", rows=rows))
+            continue
+        m = _FOOTNOTE_LINE.match(chunk)
+        if m:
+            blocks.append(Block("footnote", m.group(2), marker=m.group(1)))
+            continue
+        m = _LIST_LINE.match(chunk)
+        if m:
+            blocks.append(
+                Block("list_item", m.group(3), level=len(m.group(1)) // 2, marker=m.group(2))
+            )
+            continue
+        blocks.append(Block("paragraph", chunk))
+    return DocText(blocks=blocks)
+
+
+# --- fetch and version records ------------------------------------------------------------
+
+FetchStatus = Literal["new_version", "unchanged", "not_modified", "failed"]
+
+
+@dataclass
+class FetchResult:
+    """What the crawler hands to the store for one attempt to fetch one URL."""
+
+    source: str  # configured source name
+    document: str  # document id the content belongs to
+    url: str  # requested URL
+    started_at: str  # ISO 8601 UTC
+    duration_ms: int = 0
+    final_url: str | None = None  # after redirects
+    http_status: int | None = None
+    content_type: str | None = None  # sniffed: application/pdf, text/html, text/plain
+    declared_type: str | None = None  # as served in Content-Type
+    encoding: str | None = None
+    body: bytes | None = None  # None when failed or not modified
+    etag: str | None = None
+    last_modified: str | None = None
+    error: str | None = None  # set when the fetch or extraction failed
+    error_kind: str | None = None  # http, timeout, connection, robots, size, content, extract, selector
+    not_modified: bool = False
+    redirects: list[str] = field(default_factory=list)
+    doc: DocText | None = None  # extraction result, when it succeeded
+    label: str | None = None
+    title: str | None = None
+    extractor_version: str | None = None
+    discovered_from: str | None = None  # listing page URL for followed publications
+
+    @property
+    def ok(self) -> bool:
+        """True when the fetch delivered content (or a 304) and extraction succeeded."""
+        return self.error is None

@@ -1,0 +1,33 @@
+"""Entry point of the crawl subprocess: `python -m crawler.process < spec.json`.
+
+Why a subprocess per crawl: Twisted's reactor cannot be restarted in a process, and the
+scheduler daemon crawls again and again. A fresh process per crawl also returns the memory
+of large PDFs to the system and isolates a crash of an extractor from the daemon.
+The spec on stdin: {"database": path, "sources": [CrawlSource dicts], "settings": {...}}.
+Events go to stdout as JSON lines; Scrapy's log goes to stderr.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+from scrapy.crawler import CrawlerProcess
+
+from crawler import events
+from crawler.spiders.regwatch import RegwatchSpider
+
+
+def main() -> int:
+    """Run one crawl described by the JSON spec on standard input."""
+    spec = json.load(sys.stdin)
+    events.listen_stdout()
+    process = CrawlerProcess(settings=spec["settings"], install_root_handler=True)
+    process.crawl(RegwatchSpider, sources=spec["sources"], database=spec["database"])
+    process.start()
+    events.emit({"event": "done"})
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

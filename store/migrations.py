@@ -1,0 +1,155 @@
+"""Schema migrations, applied in order; `PRAGMA user_version` records the last one applied.
+
+Each migration is a few statements, never edited once released (a new one is added instead).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+
+import sqlite_utils
+
+
+def m001_initial(db: sqlite_utils.Database) -> None:
+    """Sources, documents, content-addressed blobs, versions, the fetch log, FTS over latest text."""
+    _run(
+        db,
+        """
+        CREATE TABLE sources (
+            name TEXT PRIMARY KEY,
+            url TEXT NOT NULL,
+            document TEXT NOT NULL,
+            kind TEXT NOT NULL,              -- page | listing
+            label TEXT,
+            config TEXT NOT NULL,            -- the source's settings as JSON (no secrets)
+            updated_at TEXT NOT NULL
+        );
+        CREATE TABLE documents (
+            id TEXT PRIMARY KEY,
+            title TEXT,
+            url TEXT,                        -- URL of the latest version
+            source TEXT,                     -- configured source that found it
+            discovered_from TEXT,            -- listing page URL, for followed publications
+            first_seen TEXT NOT NULL
+        );
+        CREATE TABLE blobs (
+            sha256 TEXT PRIMARY KEY,         -- of the uncompressed content
+            size INTEGER NOT NULL,           -- uncompressed bytes
+            codec TEXT NOT NULL,             -- zstd | zstd-delta
+            base TEXT REFERENCES blobs(sha256),  -- zstd-delta: the blob used as dictionary
+            depth INTEGER NOT NULL DEFAULT 0,    -- length of the delta chain
+            data BLOB NOT NULL
+        );
+        CREATE TABLE fetches (
+            id INTEGER PRIMARY KEY,
+            source TEXT NOT NULL,
+            document TEXT NOT NULL,
+            url TEXT NOT NULL,
+            final_url TEXT,
+            started_at TEXT NOT NULL,
+            duration_ms INTEGER NOT NULL,
+            outcome TEXT NOT NULL CHECK (outcome IN ('new_version', 'unchanged', 'not_modified', 'failed')),
+            http_status INTEGER,
+            error TEXT,
+            error_kind TEXT,
+            bytes INTEGER,
+            content_type TEXT,
+            declared_type TEXT,
+            encoding TEXT,
+            etag TEXT,
+            last_modified TEXT,
+            raw_sha256 TEXT,
+            redirects TEXT,                  -- JSON list of URLs
+            version_id INTEGER REFERENCES versions(id)
+        );
+        CREATE INDEX fetches_url ON fetches(url, id);
+        CREATE INDEX fetches_source ON fetches(source, id);
+        CREATE TABLE versions (
+            id INTEGER PRIMARY KEY,
+            document TEXT NOT NULL REFERENCES documents(id),
+            number INTEGER NOT NULL,         -- 1, 2, ... per document
+            label TEXT,
+            title TEXT,
+            url TEXT NOT NULL,
+            final_url TEXT,
+            content_type TEXT NOT NULL,
+            first_seen TEXT NOT NULL,
+            fetch_id INTEGER REFERENCES fetches(id),
+            etag TEXT,
+            last_modified TEXT,
+            raw_sha256 TEXT NOT NULL REFERENCES blobs(sha256),
+            raw_size INTEGER NOT NULL,
+            text_sha256 TEXT NOT NULL REFERENCES blobs(sha256),
+            text_chars INTEGER NOT NULL,
+            outline TEXT NOT NULL,           -- JSON list of headings
+            warnings TEXT,                   -- JSON list of extraction warnings
+            extractor_version TEXT NOT NULL,
+            UNIQUE (document, number)
+        );
+        CREATE TABLE latest_texts (
+            document TEXT PRIMARY KEY REFERENCES documents(id),
+            version_id INTEGER NOT NULL REFERENCES versions(id),
+            title TEXT,
+            text TEXT NOT NULL
+        );
+        CREATE VIRTUAL TABLE latest_texts_fts USING fts5(
+            title, text, content='latest_texts', content_rowid='rowid', tokenize='porter unicode61'
+        );
+        CREATE TRIGGER latest_texts_ai AFTER INSERT ON latest_texts BEGIN
+            INSERT INTO latest_texts_fts(rowid, title, text) VALUES (new.rowid, new.title, new.text);
+        END;
+        CREATE TRIGGER latest_texts_ad AFTER DELETE ON latest_texts BEGIN
+            INSERT INTO latest_texts_fts(latest_texts_fts, rowid, title, text)
+            VALUES ('delete', old.rowid, old.title, old.text);
+        END;
+        CREATE TRIGGER latest_texts_au AFTER UPDATE ON latest_texts BEGIN
+            INSERT INTO latest_texts_fts(latest_texts_fts, rowid, title, text)
+            VALUES ('delete', old.rowid, old.title, old.text);
+            INSERT INTO latest_texts_fts(rowid, title, text) VALUES (new.rowid, new.title, new.text);
+        END;
+        """,
+    )
+
+
+def _run(db: sqlite_utils.Database, script: str) -> None:
+    """Execute a script statement by statement: `executescript` would COMMIT the migration's
+    transaction before running, so a failed migration could leave half a schema behind."""
+    statement = ""
+    for line in script.splitlines(keepends=True):
+        statement += line
+        if sqlite3.complete_statement(statement):
+            db.conn.execute(statement)
+            statement = ""
+    if statement.strip():
+        raise ValueError(f"incomplete SQL statement in migration: {statement!r}")
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [m001_initial]
+
+
+def schema_version(db: sqlite_utils.Database) -> int:
+    """The number of migrations applied to `db`."""
+    return db.execute("PRAGMA user_version").fetchone()[0]
+
+
+def migrate(db: sqlite_utils.Database) -> None:
+    """Apply every migration not yet applied, each in its own transaction."""
+    current = schema_version(db)
+    if current > len(MIGRATIONS):
+        raise RuntimeError(
+            f"database schema version {current} is newer than this regwatch ({len(MIGRATIONS)}): upgrade regwatch"
+        )
+    for number, step in enumerate(MIGRATIONS[current:], start=current + 1):
+        db.conn.execute("BEGIN IMMEDIATE")
+        try:
+            # Re-read under the write lock: another process may have migrated meanwhile.
+            if schema_version(db) >= number:
+                db.conn.execute("ROLLBACK")
+                continue
+            step(db)
+            db.conn.execute(f"PRAGMA user_version = {number}")
+            db.conn.execute("COMMIT")
+        except BaseException:
+            db.conn.execute("ROLLBACK")
+            raise

@@ -1,0 +1,209 @@
+"""Writing fetch results and reading versions: the store's one write path for crawls."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import sqlite_utils
+
+from store.blobs import get_blob, put_blob, sha256
+from store.db import transaction
+from store.records import FetchResult, FetchStatus
+
+
+def now_iso() -> str:
+    """The current UTC time in ISO 8601 with seconds."""
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """What `record_fetch` did: the fetch row, its outcome and the version it created (if any)."""
+
+    fetch_id: int
+    outcome: FetchStatus
+    version_id: int | None
+    version_number: int | None
+
+
+def record_fetch(db: sqlite_utils.Database, result: FetchResult) -> Recorded:
+    """Log one fetch and, when its text is new for the document, store a new version.
+
+    All in one transaction: a crash leaves either nothing or the fetch row with its version.
+    A failed fetch only adds a fetch row (never a version, never a deletion); a 304 adds a
+    `not_modified` row; content whose normalised text equals the latest version's text adds
+    an `unchanged` row.
+    """
+    with transaction(db) as conn:
+        _ensure_document(conn, result)
+        if not result.ok:
+            return _insert_fetch(conn, result, "failed")
+        if result.not_modified:
+            return _insert_fetch(conn, result, "not_modified")
+        if result.doc is None or result.body is None:
+            raise ValueError("a successful fetch result must carry its body and extracted text")
+        text = result.doc.to_text()
+        text_bytes = text.encode("utf-8")
+        text_digest = sha256(text_bytes)
+        latest = conn.execute(
+            "SELECT id, number, raw_sha256, text_sha256 FROM versions WHERE document = ? "
+            "ORDER BY number DESC LIMIT 1",
+            (result.document,),
+        ).fetchone()
+        raw_digest = sha256(result.body)
+        if latest is not None and latest[3] == text_digest:
+            return _insert_fetch(conn, result, "unchanged", raw_digest=raw_digest)
+        put_blob(conn, result.body, base=latest[2] if latest else None)
+        put_blob(conn, text_bytes, base=latest[3] if latest else None)
+        recorded = _insert_fetch(conn, result, "new_version", raw_digest=raw_digest)
+        number = (latest[1] if latest else 0) + 1
+        title = result.title or result.doc.title
+        cur = conn.execute(
+            """INSERT INTO versions (document, number, label, title, url, final_url, content_type,
+                   first_seen, fetch_id, etag, last_modified, raw_sha256, raw_size, text_sha256,
+                   text_chars, outline, warnings, extractor_version)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+            (
+                result.document, number, result.label, title, result.url, result.final_url,
+                result.content_type, result.started_at, recorded.fetch_id, result.etag,
+                result.last_modified, raw_digest, len(result.body), text_digest, len(text),
+                json.dumps(result.doc.outline()), json.dumps(result.doc.warnings or []),
+                result.extractor_version or "",
+            ),
+        )
+        version_id = cur.lastrowid
+        conn.execute("UPDATE fetches SET version_id = ? WHERE id = ?", (version_id, recorded.fetch_id))
+        conn.execute(
+            "UPDATE documents SET url = ?, title = COALESCE(?, title) WHERE id = ?",
+            (result.final_url or result.url, title, result.document),
+        )
+        conn.execute(
+            "INSERT INTO latest_texts (document, version_id, title, text) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT(document) DO UPDATE SET version_id = excluded.version_id, "
+            "title = excluded.title, text = excluded.text",
+            (result.document, version_id, title, text),
+        )
+        return Recorded(recorded.fetch_id, "new_version", version_id, number)
+
+
+def _ensure_document(conn: sqlite3.Connection, result: FetchResult) -> None:
+    conn.execute(
+        "INSERT INTO documents (id, title, url, source, discovered_from, first_seen) "
+        "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING",
+        (result.document, result.title, result.url, result.source, result.discovered_from, result.started_at),
+    )
+
+
+def _insert_fetch(
+    conn: sqlite3.Connection, result: FetchResult, outcome: FetchStatus, raw_digest: str | None = None
+) -> Recorded:
+    cur = conn.execute(
+        """INSERT INTO fetches (source, document, url, final_url, started_at, duration_ms, outcome,
+               http_status, error, error_kind, bytes, content_type, declared_type, encoding, etag,
+               last_modified, raw_sha256, redirects)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+        (
+            result.source, result.document, result.url, result.final_url, result.started_at,
+            result.duration_ms, outcome, result.http_status, result.error, result.error_kind,
+            len(result.body) if result.body is not None else None, result.content_type,
+            result.declared_type, result.encoding, result.etag, result.last_modified, raw_digest,
+            json.dumps(result.redirects) if result.redirects else None,
+        ),
+    )
+    return Recorded(cur.lastrowid, outcome, None, None)
+
+
+def validators_for(db: sqlite_utils.Database, url: str) -> tuple[str | None, str | None]:
+    """(ETag, Last-Modified) to send with a conditional GET of `url`.
+
+    Taken from the last fetch of that URL that delivered content which was stored; a failed
+    fetch must not make the next request conditional on content we never kept.
+    """
+    row = db.execute(
+        "SELECT etag, last_modified FROM fetches WHERE url = ? AND outcome IN "
+        "('new_version', 'unchanged', 'not_modified') AND (etag IS NOT NULL OR last_modified IS NOT NULL) "
+        "ORDER BY id DESC LIMIT 1",
+        (url,),
+    ).fetchone()
+    return (row[0], row[1]) if row else (None, None)
+
+
+@dataclass(frozen=True)
+class VersionRow:
+    """One stored version's metadata."""
+
+    id: int
+    document: str
+    number: int
+    label: str | None
+    title: str | None
+    url: str
+    final_url: str | None
+    content_type: str
+    first_seen: str
+    raw_sha256: str
+    text_sha256: str
+    text_chars: int
+    raw_size: int
+    extractor_version: str
+    outline: list[dict]
+
+
+_VERSION_COLS = (
+    "id, document, number, label, title, url, final_url, content_type, first_seen, raw_sha256, "
+    "text_sha256, text_chars, raw_size, extractor_version, outline"
+)
+
+
+def _row(r: tuple) -> VersionRow:
+    return VersionRow(*r[:-1], outline=json.loads(r[-1]))
+
+
+def history(db: sqlite_utils.Database, document: str) -> list[VersionRow]:
+    """Versions of `document`, oldest first."""
+    rows = db.execute(
+        f"SELECT {_VERSION_COLS} FROM versions WHERE document = ? ORDER BY number", (document,)
+    ).fetchall()
+    return [_row(r) for r in rows]
+
+
+def find_version(db: sqlite_utils.Database, document: str, ref: str | int | None = None) -> VersionRow | None:
+    """The version of `document` named by `ref`: a number, a negative index (-1 = latest),
+    a label (case-insensitive, the latest with that label), or None for the latest."""
+    versions = history(db, document)
+    if not versions:
+        return None
+    if ref is None:
+        return versions[-1]
+    ref_s = str(ref).strip()
+    if ref_s.lstrip("-").isdigit():
+        n = int(ref_s)
+        if n < 0:
+            return versions[n] if -n <= len(versions) else None
+        return next((v for v in versions if v.number == n), None)
+    matches = [v for v in versions if (v.label or "").casefold() == ref_s.casefold()]
+    return matches[-1] if matches else None
+
+
+def version_text(db: sqlite_utils.Database, version_id: int) -> str:
+    """The extracted, normalised text of a version."""
+    return version_text_sql(db.conn, version_id)
+
+
+def version_text_sql(conn: sqlite3.Connection, version_id: int | None) -> str | None:
+    """`version_text(id)` as registered for SQL: None for an unknown version."""
+    if version_id is None:
+        return None
+    row = conn.execute("SELECT text_sha256 FROM versions WHERE id = ?", (version_id,)).fetchone()
+    return get_blob(conn, row[0]).decode("utf-8") if row else None
+
+
+def version_raw(db: sqlite_utils.Database, version_id: int) -> bytes:
+    """The raw bytes fetched for a version."""
+    row = db.execute("SELECT raw_sha256 FROM versions WHERE id = ?", (version_id,)).fetchone()
+    if row is None:
+        raise KeyError(f"no version {version_id}")
+    return get_blob(db.conn, row[0])

@@ -207,3 +207,40 @@ def version_raw(db: sqlite_utils.Database, version_id: int) -> bytes:
     if row is None:
         raise KeyError(f"no version {version_id}")
     return get_blob(db.conn, row[0])
+
+
+def replace_version_text(
+    db: sqlite_utils.Database, version_id: int, text: str, outline: list[dict], extractor_version: str,
+    warnings: list[str] | None = None,
+) -> bool:
+    """Replace a version's extracted text (after re-extraction); True when the text changed."""
+    text_bytes = text.encode("utf-8")
+    digest = sha256(text_bytes)
+    with transaction(db) as conn:
+        row = conn.execute("SELECT document, text_sha256 FROM versions WHERE id = ?", (version_id,)).fetchone()
+        if row is None:
+            raise KeyError(f"no version {version_id}")
+        document, old = row
+        changed = old != digest
+        if changed:
+            put_blob(conn, text_bytes, base=old)
+        conn.execute(
+            "UPDATE versions SET text_sha256 = ?, text_chars = ?, outline = ?, warnings = ?, "
+            "extractor_version = ? WHERE id = ?",
+            (digest, len(text), json.dumps(outline), json.dumps(warnings or []), extractor_version, version_id),
+        )
+        conn.execute("UPDATE latest_texts SET text = ? WHERE version_id = ? AND text != ?", (text, version_id, text))
+        return changed
+
+
+def upsert_source(db: sqlite_utils.Database, name: str, url: str, document: str, kind: str,
+                  label: str | None, config: dict) -> None:
+    """Record a configured source (its settings as JSON) so history outlives config edits."""
+    with transaction(db) as conn:
+        conn.execute(
+            "INSERT INTO sources (name, url, document, kind, label, config, updated_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET url = excluded.url, "
+            "document = excluded.document, kind = excluded.kind, label = excluded.label, "
+            "config = excluded.config, updated_at = excluded.updated_at",
+            (name, url, document, kind, label, json.dumps(config, sort_keys=True), now_iso()),
+        )

@@ -69,7 +69,10 @@ class RegwatchSpider(scrapy.Spider):
         source: CrawlSource = response.meta["source"]
         yield from_response(response, source, response.meta["document"], response.meta["label"])
         if source.follow and response.status == 200:
+            configured = {s.url for s in self.sources}
             for url, text in followed_links(response, source):
+                if url in configured:
+                    continue  # fetched as its own configured source, under its own document
                 yield self._request(
                     source, url, document_id(source, url), None, self.parse_followed,
                     discovered_from=response.url, link_text=text,

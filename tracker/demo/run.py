@@ -1,0 +1,107 @@
+"""`regwatch demo`: the whole pipeline, offline, on sample publications served from 127.0.0.1.
+
+The sample data (tracker/demo/data/) is a fictional code of practice written for this
+project, in a first and a revised version, as HTML and as PDF, plus a news listing page
+whose second version links to one more publication.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from store.db import open_db
+from store.queries import documents
+from store.versions import history
+from tracker.config import load_config
+from tracker.demo.server import LocalSite
+
+DATA = Path(__file__).parent / "data"
+
+CONFIG = """\
+# Written by `regwatch demo`: sources on a local server that serves the sample publications.
+database: demo.db
+defaults:
+  schedule: every 1h
+  delay: 0
+  timeout: 10
+  retries: 1
+  backoff: 0.2
+sources:
+  - name: demo-code
+    url: {base}/code.html
+    label: null
+    selector: main
+  - name: demo-code-pdf
+    url: {base}/code.pdf
+  - name: demo-news
+    url: {base}/news.html
+    follow: ["{base}/publications/*"]
+"""
+
+STAGES = [("v1", "First draft"), ("v2", "Final")]
+
+
+def publish(site: LocalSite, stage: str) -> None:
+    """Serve the files of one stage (v1 or v2) of the sample data, replacing the previous ones."""
+    for path in list(site.routes):
+        if path != "/robots.txt":
+            site.remove(path)
+    site.set("/robots.txt", (DATA / "robots.txt").read_bytes(), content_type="text/plain")
+    root = DATA / stage
+    for file in sorted(root.rglob("*")):
+        if file.is_file():
+            ctype = "application/pdf" if file.suffix == ".pdf" else "text/html; charset=utf-8"
+            site.set("/" + file.relative_to(root).as_posix(), file.read_bytes(), content_type=ctype)
+
+
+def run_demo(directory: Path, console: Console) -> int:
+    """Run the demo in `directory` (config and database are written there); returns an exit code."""
+    from tracker.pipeline import crawl
+
+    directory.mkdir(parents=True, exist_ok=True)
+    for name in ("demo.db", "demo.db-wal", "demo.db-shm"):
+        (directory / name).unlink(missing_ok=True)  # each demo starts from an empty history
+    t0 = time.monotonic()
+    failures = 0
+    with LocalSite() as site:
+        config_path = directory / "config.yaml"
+        config_path.write_text(CONFIG.format(base=site.base), encoding="utf-8")
+        config = load_config(config_path)
+        for stage, label in STAGES:
+            publish(site, stage)
+            console.rule(f"[bold]Publishing the {label.lower()} ({stage}) and crawling")
+            for src in config.sources:
+                src.label = label if src.name.startswith("demo-code") else None
+            summary = crawl(config)
+            failures += len(summary.failed)
+            table = Table()
+            for col in ("source", "document", "outcome", "version", "error"):
+                table.add_column(col, overflow="fold")
+            for f in summary.fetches:
+                table.add_row(f["source"], f["document"], f["outcome"], str(f["version"] or ""), f["error"] or "")
+            console.print(table)
+        hits_304 = sum(1 for h in site.hits if h.status == 304)
+    db = open_db(config.database_path, readonly=True)
+    console.rule("[bold]History")
+    for doc in documents(db):
+        table = Table(title=f"{doc['document']}: {doc['title'] or ''}", title_justify="left")
+        for col in ("version", "label", "first seen", "type", "headings", "chars"):
+            table.add_column(col)
+        for v in history(db, doc["document"]):
+            table.add_row(str(v.number), v.label or "", v.first_seen, v.content_type, str(len(v.outline)), str(v.text_chars))
+        console.print(table)
+    db.close()
+    console.print(
+        f"\nDone in {time.monotonic() - t0:.1f} s: {hits_304} unchanged pages answered 304 Not Modified.\n"
+        f"Database: {config.database_path}\n"
+        f"Try: regwatch --config {config_path} history demo-code\n"
+        f"     regwatch --config {config_path} show demo-code 2"
+    )
+    if failures:
+        console.print(f"[red]{failures} fetches failed[/]")
+        return 3
+    return 0

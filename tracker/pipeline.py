@@ -1,0 +1,77 @@
+"""Orchestration of one crawl and of re-extraction: config -> crawler -> store.
+
+No logic of its own beyond wiring: the crawler fetches and extracts, the store records.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from crawler.extract import EXTRACTOR_VERSION, ExtractionError, extract, sniff
+from crawler.runner import CrawlSummary, run_crawl
+from store.db import open_db
+from store.queries import source_config, versions_with_source
+from store.versions import replace_version_text, upsert_source, version_raw
+from tracker.config import Config
+
+
+def crawl(config: Config, names: list[str] | None = None,
+          on_event: Callable[[dict[str, Any]], None] | None = None) -> CrawlSummary:
+    """Crawl the configured sources (all, or those named) into the configured database."""
+    sources = config.crawl_sources(names)
+    db = open_db(config.database_path)
+    try:
+        for src in sources:
+            upsert_source(db, src.name, src.url, src.document, src.kind, src.label, src.to_dict())
+    finally:
+        db.close()
+    d = config.defaults
+    return run_crawl(
+        config.database_path,
+        sources,
+        on_event=on_event,
+        user_agent=d.user_agent,
+        obey_robots=d.obey_robots,
+        concurrency_per_host=d.concurrency_per_host,
+        retries=d.retries,
+        backoff=d.backoff,
+        max_retry_after=d.max_retry_after,
+    )
+
+
+@dataclass
+class ReprocessReport:
+    """What `reprocess` did to the stored versions."""
+
+    versions: int = 0
+    changed: list[int] = field(default_factory=list)
+    failed: list[tuple[int, str]] = field(default_factory=list)
+
+
+def reprocess(config: Config, on_version: Callable[[int], None] | None = None) -> ReprocessReport:
+    """Re-extract every stored version's raw bytes with the current extractor."""
+    db = open_db(config.database_path)
+    report = ReprocessReport()
+    try:
+        for version_id, _document, source, discovered_from, declared, sniffed in versions_with_source(db):
+            report.versions += 1
+            settings = source_config(db, source) if source else None
+            followed = discovered_from is not None
+            selector = None if followed or not settings else settings.get("selector")
+            exclude = None if followed or not settings else settings.get("exclude")
+            raw = version_raw(db, version_id)
+            try:
+                content_type = sniff(raw, sniffed)
+                doc, _ = extract(raw, content_type, content_type_header=declared, selector=selector, exclude=exclude)
+            except ExtractionError as exc:
+                report.failed.append((version_id, str(exc)))
+                continue
+            if replace_version_text(db, version_id, doc.to_text(), doc.outline(), EXTRACTOR_VERSION, doc.warnings):
+                report.changed.append(version_id)
+            if on_version:
+                on_version(version_id)
+    finally:
+        db.close()
+    return report

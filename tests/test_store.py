@@ -11,7 +11,14 @@ from store.blobs import MAX_DEPTH, get_blob, put_blob
 from store.db import StoreError, open_db
 from store.migrations import MIGRATIONS, schema_version
 from store.records import Block, DocText, FetchResult, parse_text
-from store.versions import find_version, history, record_fetch, validators_for, version_raw, version_text
+from store.versions import (
+    find_version,
+    history,
+    record_fetch,
+    validators_for,
+    version_raw,
+    version_text,
+)
 
 
 def ok(document: str = "doc", text: str = "Hello.", body: bytes = b"<p>Hello.</p>", **kw) -> FetchResult:

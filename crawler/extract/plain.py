@@ -1,0 +1,307 @@
+"""Plain text and Markdown into the shared text model (`store.records.DocText`).
+
+Handles Markdown (ATX headings, lists, pipe tables, emphasis, links) and plain-text dumps
+of legal texts ("Article 53" on its own line, its title on the next). Headings are
+recognised with the same numbering rules as HTML and PDF extraction, so one document in
+any format gives nearly the same normalised text.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+from crawler.extract.normalize import is_bullet, normalize_inline, split_marker
+from store.numbering import HeadingMatch, join_number_title, match_heading
+from store.records import Block, DocText
+
+_ATX = re.compile(r"^ {0,3}(#{1,6})[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*$")
+_RULE = re.compile(r"^ {0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*$")
+_TABLE_SEP = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)*\|?\s*$")
+_EMPHASIS_ONLY = re.compile(r"^(\*\*|__)(?P<t>.+?)\1$|^(\*|_)(?P<u>[^*_].*?)\3$")
+_LINK = re.compile(r"!?\[([^\]\n]*)\]\([^)\s]*(?:\s+\"[^\"]*\")?\)")
+_STRONG = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")
+_EM_STAR = re.compile(r"(?<![\w*])\*(?=[^\s*])(.+?)(?<=[^\s*])\*(?![\w*])")
+_EM_UNDER = re.compile(r"(?<![\w_])_(?=[^\s_])(.+?)(?<=[^\s_])_(?![\w_])")
+_CODE = re.compile(r"`([^`\n]+)`")
+_HYPHEN_END = re.compile(r"(\w+)-$")
+_WORDS = re.compile(r"\w+")
+_SENTENCE_END = (".", ":", ";", "!", "?")
+
+# A title line joined to a bare heading number must look like a title, not body text.
+MAX_TITLE_CHARS = 200
+
+
+def extract_plain(text: str) -> DocText:
+    """Extract plain text or Markdown into blocks: headings, paragraphs, list items, tables."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\ufeff", "")
+    lines = [line.rstrip() for line in text.split("\n")]
+    vocabulary = Counter(w.lower() for w in _WORDS.findall(text))
+    blocks = _Parser(lines, vocabulary).parse()
+    blocks = merge_number_titles(blocks)
+    title = next((b.text for b in blocks if b.kind == "heading"), None)
+    return DocText(blocks=blocks, title=title)
+
+
+def is_title_line(text: str) -> bool:
+    """True when `text` may be the title printed below a bare heading number ("Article 53")."""
+    text = text.strip()
+    if not text or len(text) >= MAX_TITLE_CHARS or text.endswith(";"):
+        return False
+    if text[0].isdigit() or is_bullet(text[0]):
+        return False
+    return split_marker(text)[0] is None
+
+
+def merge_number_titles(blocks: list[Block]) -> list[Block]:
+    """Join a bare numbered heading ("Article 53", "ANNEX XI") with the title block after it.
+
+    The title is the next block when it is a short paragraph (see `is_title_line`) or an
+    unnumbered heading; the result is one heading, `join_number_title(number, title)`.
+    """
+    out: list[Block] = []
+    i = 0
+    while i < len(blocks):
+        block = blocks[i]
+        nxt = blocks[i + 1] if i + 1 < len(blocks) else None
+        if (
+            block.kind == "heading"
+            and block.number
+            and block.title is None
+            and nxt is not None
+            and _can_be_title(nxt)
+        ):
+            title = nxt.text
+            out.append(
+                Block(
+                    "heading",
+                    join_number_title(block.text, title),
+                    level=block.level,
+                    number=block.number,
+                    title=title,
+                )
+            )
+            i += 2
+            continue
+        out.append(block)
+        i += 1
+    return out
+
+
+def _can_be_title(block: Block) -> bool:
+    if block.kind == "paragraph":
+        return is_title_line(block.text)
+    if block.kind == "heading":
+        # "## Article 51" followed by "### Classification of ..." (Markdown conversions of EUR-Lex).
+        return block.number is None and bool(block.text) and not block.text.endswith(";")
+    return False
+
+
+def heading_block(text: str, m: HeadingMatch | None, level: int) -> Block:
+    """A heading block: numbered from `m` when it matched, else unnumbered at `level`."""
+    if m is not None:
+        return Block("heading", text, level=m.level, number=m.number, title=m.title)
+    return Block("heading", text, level=max(1, min(level, 6)), title=text or None)
+
+
+def strip_markdown(text: str) -> str:
+    """Inline Markdown reduced to its text: emphasis markers, code ticks and link syntax."""
+    text = _LINK.sub(r"\1", text)
+    text = _CODE.sub(r"\1", text)
+    for _ in range(2):  # nested emphasis: ***x*** / **_x_**
+        text = _STRONG.sub(r"\2", text)
+        text = _EM_STAR.sub(r"\1", text)
+        text = _EM_UNDER.sub(r"\1", text)
+    return normalize_inline(text)
+
+
+class _Parser:
+    """Line-oriented parser; blank lines separate blocks."""
+
+    def __init__(self, lines: list[str], vocabulary: Counter[str]) -> None:
+        self.lines = lines
+        self.vocabulary = vocabulary
+        self.blocks: list[Block] = []
+        # open list items: (indent, block index) for nesting and continuation lines
+        self.items: list[tuple[int, int]] = []
+
+    def parse(self) -> list[Block]:
+        lines = self.lines
+        i = 0
+        n = len(lines)
+        after_blank = True
+        while i < n:
+            line = lines[i]
+            if not line.strip():
+                after_blank = True
+                i += 1
+                continue
+            i = self._line(i, after_blank)
+            after_blank = False
+        return self.blocks
+
+    # --- one construct starting at line i; returns the index of the next line to read ----
+
+    def _line(self, i: int, after_blank: bool) -> int:
+        lines = self.lines
+        line = lines[i]
+        stripped = line.strip()
+        nxt = lines[i + 1] if i + 1 < len(lines) else ""
+        indent = len(line) - len(line.lstrip(" \t"))
+
+        m = _ATX.match(line)
+        if m:
+            self._close_items()
+            self._heading(strip_markdown(m.group(2)), len(m.group(1)), styled=True)
+            return i + 1
+        if _RULE.match(line):
+            self._close_items()
+            return i + 1
+        if stripped.startswith("|") and _TABLE_SEP.match(nxt) and "|" in nxt:
+            self._close_items()
+            return self._table(i)
+
+        marker, rest = split_marker(stripped)
+        if marker is not None:
+            self._item(marker, strip_markdown(rest), indent)
+            return i + 1
+
+        # Continuation of an open list item: inside its chunk, or indented after a blank line.
+        if self.items and (not after_blank or indent >= 2):
+            self._append(len(self.blocks) - 1, stripped)
+            return i + 1
+        self._close_items()
+
+        # A chunk that starts lower-case continues the previous paragraph across a page
+        # break of a PDF text dump.
+        if after_blank and stripped[0].islower() and self._open_text():
+            self._append(len(self.blocks) - 1, stripped)
+            return i + 1
+
+        single = not nxt.strip()
+        emph = _EMPHASIS_ONLY.match(stripped)
+        if emph:
+            inner = strip_markdown(emph.group("t") or emph.group("u"))
+            hm = match_heading(inner, styled=True)
+            if hm is not None:
+                self.blocks.append(heading_block(inner, hm, hm.level))
+                return i + 1
+        plain = strip_markdown(stripped)
+        wrapped = self._wrapped_heading(i, after_blank)
+        if wrapped is not None:
+            return wrapped
+        if after_blank or self._ends_sentence(i - 1):
+            hm = match_heading(plain, styled=False)
+            if hm is not None and self._standalone_heading(plain, hm, single, after_blank):
+                self.blocks.append(heading_block(plain, hm, hm.level))
+                return i + 1
+        return self._paragraph(i)
+
+    def _wrapped_heading(self, i: int, after_blank: bool) -> int | None:
+        """A titled heading wrapped over two lines that form their own chunk (PDF text dumps)."""
+        lines = self.lines
+        if not after_blank or i + 2 > len(lines) or not lines[i + 1].strip():
+            return None
+        if i + 2 < len(lines) and lines[i + 2].strip():
+            return None
+        text = strip_markdown(f"{lines[i].strip()} {lines[i + 1].strip()}")
+        if len(text) > MAX_TITLE_CHARS or text.endswith(_SENTENCE_END):
+            return None
+        # The first line alone may end in "and": check it loosely, the joined text strictly.
+        first = match_heading(strip_markdown(lines[i]), styled=True)
+        hm = match_heading(text, styled=False)
+        if first is None or first.title is None or hm is None or hm.number != first.number:
+            return None
+        self.blocks.append(heading_block(text, hm, hm.level))
+        return i + 2
+
+    def _standalone_heading(self, text: str, hm: HeadingMatch, single: bool, after_blank: bool) -> bool:
+        if single and after_blank:
+            return True
+        if hm.title is None:
+            # "Article 53" directly above its title line: the title is joined later.
+            return after_blank
+        # A short titled line closing its chunk ("Commitment 1 Safety ..." after a page mark).
+        return single and len(text) <= 120 and not text.endswith(".")
+
+    def _ends_sentence(self, j: int) -> bool:
+        if j < 0:
+            return True
+        prev = self.lines[j].strip()
+        return not prev or prev.endswith(_SENTENCE_END) or prev.startswith("[")
+
+    def _heading(self, text: str, hashes: int, *, styled: bool) -> None:
+        hm = match_heading(text, styled=styled)
+        self.blocks.append(heading_block(text, hm, hashes))
+
+    def _paragraph(self, i: int) -> int:
+        lines = self.lines
+        parts = [lines[i].strip()]
+        j = i + 1
+        while j < len(lines):
+            line = lines[j]
+            s = line.strip()
+            if not s or _ATX.match(line) or _RULE.match(line):
+                break
+            if s.startswith("|") and j + 1 < len(lines) and _TABLE_SEP.match(lines[j + 1]):
+                break
+            if split_marker(s)[0] is not None:
+                break
+            parts.append(s)
+            j += 1
+        text = parts[0]
+        for part in parts[1:]:
+            text = self._join(text, part)
+        self.blocks.append(Block("paragraph", strip_markdown(text)))
+        return j
+
+    def _table(self, i: int) -> int:
+        rows: list[tuple[str, ...]] = []
+        j = i
+        while j < len(self.lines) and self.lines[j].strip().startswith("|"):
+            line = self.lines[j].strip()
+            if not _TABLE_SEP.match(line):
+                cells = re.split(r"(?<!\\)\|", line.strip("|"))
+                row = tuple(strip_markdown(c.replace("\\|", "|")) for c in cells)
+                if any(row):
+                    rows.append(row)
+            j += 1
+        if rows:
+            self.blocks.append(Block("table", rows=tuple(rows)))
+        return j
+
+    def _item(self, marker: str, text: str, indent: int) -> None:
+        while self.items and self.items[-1][0] >= indent:
+            self.items.pop()
+        level = len(self.items)
+        self.blocks.append(Block("list_item", text, level=level, marker=marker))
+        self.items.append((indent, len(self.blocks) - 1))
+
+    def _close_items(self) -> None:
+        self.items.clear()
+
+    def _open_text(self) -> bool:
+        if not self.blocks:
+            return False
+        last = self.blocks[-1]
+        return last.kind in ("paragraph", "list_item") and bool(last.text) and not last.text.endswith(_SENTENCE_END)
+
+    def _append(self, index: int, line: str) -> None:
+        block = self.blocks[index]
+        self.blocks[index] = Block(
+            block.kind,
+            strip_markdown(self._join(block.text, line)),
+            level=block.level,
+            marker=block.marker,
+        )
+
+    def _join(self, text: str, line: str) -> str:
+        """Join a wrapped line; undo "word-\\nword" hyphenation when the whole word is used elsewhere."""
+        m = _HYPHEN_END.search(text)
+        if m and line[:1].isalpha():
+            head = _WORDS.match(line)
+            joined = (m.group(1) + head.group(0)).lower() if head else ""
+            if joined and self.vocabulary.get(joined, 0) > 0:
+                return text[:-1] + line
+            return text + line  # keep the hyphen of a compound ("up-\nto-date")
+        return f"{text} {line}"

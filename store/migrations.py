@@ -82,7 +82,8 @@ def m001_initial(db: sqlite_utils.Database) -> None:
             raw_size INTEGER NOT NULL,
             text_sha256 TEXT NOT NULL REFERENCES blobs(sha256),
             text_chars INTEGER NOT NULL,
-            outline TEXT NOT NULL,           -- JSON list of headings
+            outline_sha256 TEXT NOT NULL REFERENCES blobs(sha256),  -- JSON list of headings
+            headings INTEGER NOT NULL,       -- number of headings
             warnings TEXT,                   -- JSON list of extraction warnings
             extractor_version TEXT NOT NULL,
             UNIQUE (document, number)

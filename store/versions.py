@@ -37,56 +37,80 @@ def record_fetch(db: sqlite_utils.Database, result: FetchResult) -> Recorded:
     `not_modified` row; content whose normalised text equals the latest version's text adds
     an `unchanged` row.
     """
+    return record_fetches(db, [result])[0]
+
+
+def record_fetches(db: sqlite_utils.Database, results: list[FetchResult]) -> list[Recorded]:
+    """`record_fetch` for several results in one transaction (all or none are recorded).
+
+    A crawl records in batches because a COMMIT per page cost a third of the store's time;
+    results are recorded in order, so two versions of one document in a batch stay ordered.
+    """
     with transaction(db) as conn:
-        _ensure_document(conn, result)
-        if not result.ok:
-            return _insert_fetch(conn, result, "failed")
-        if result.not_modified:
-            return _insert_fetch(conn, result, "not_modified")
-        if result.doc is None or result.body is None:
-            raise ValueError("a successful fetch result must carry its body and extracted text")
-        text = result.doc.to_text()
-        text_bytes = text.encode("utf-8")
-        text_digest = sha256(text_bytes)
-        latest = conn.execute(
-            "SELECT id, number, raw_sha256, text_sha256 FROM versions WHERE document = ? "
-            "ORDER BY number DESC LIMIT 1",
-            (result.document,),
-        ).fetchone()
-        raw_digest = sha256(result.body)
-        if latest is not None and latest[3] == text_digest:
-            return _insert_fetch(conn, result, "unchanged", raw_digest=raw_digest)
-        put_blob(conn, result.body, base=latest[2] if latest else None)
-        put_blob(conn, text_bytes, base=latest[3] if latest else None)
-        recorded = _insert_fetch(conn, result, "new_version", raw_digest=raw_digest)
-        number = (latest[1] if latest else 0) + 1
-        title = result.title or result.doc.title
-        cur = conn.execute(
-            """INSERT INTO versions (document, number, label, title, url, final_url, content_type,
-                   first_seen, fetch_id, etag, last_modified, raw_sha256, raw_size, text_sha256,
-                   text_chars, outline, warnings, extractor_version)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-            (
-                result.document, number, result.label, title, result.url, result.final_url,
-                result.content_type, result.started_at, recorded.fetch_id, result.etag,
-                result.last_modified, raw_digest, len(result.body), text_digest, len(text),
-                json.dumps(result.doc.outline()), json.dumps(result.doc.warnings or []),
-                result.extractor_version or "",
-            ),
-        )
-        version_id = cur.lastrowid
-        conn.execute("UPDATE fetches SET version_id = ? WHERE id = ?", (version_id, recorded.fetch_id))
-        conn.execute(
-            "UPDATE documents SET url = ?, title = COALESCE(?, title) WHERE id = ?",
-            (result.final_url or result.url, title, result.document),
-        )
-        conn.execute(
-            "INSERT INTO latest_texts (document, version_id, title, text) VALUES (?, ?, ?, ?) "
-            "ON CONFLICT(document) DO UPDATE SET version_id = excluded.version_id, "
-            "title = excluded.title, text = excluded.text",
-            (result.document, version_id, title, text),
-        )
-        return Recorded(recorded.fetch_id, "new_version", version_id, number)
+        return [_record(conn, r) for r in results]
+
+
+def _record(conn: sqlite3.Connection, result: FetchResult) -> Recorded:
+    _ensure_document(conn, result)
+    if not result.ok:
+        return _insert_fetch(conn, result, "failed")
+    if result.not_modified:
+        return _insert_fetch(conn, result, "not_modified")
+    if result.doc is None or result.body is None:
+        raise ValueError("a successful fetch result must carry its body and extracted text")
+    text = result.doc.to_text()
+    text_bytes = text.encode("utf-8")
+    text_digest = sha256(text_bytes)
+    latest = conn.execute(
+        "SELECT id, number, raw_sha256, text_sha256 FROM versions WHERE document = ? "
+        "ORDER BY number DESC LIMIT 1",
+        (result.document,),
+    ).fetchone()
+    raw_digest = sha256(result.body)
+    if latest is not None and latest[3] == text_digest:
+        return _insert_fetch(conn, result, "unchanged", raw_digest=raw_digest)
+    put_blob(conn, result.body, base=latest[2] if latest else None)
+    # A text is most like the previous text; failing that (first version, or a chain cut),
+    # like its own HTML, which shares all its words: a full copy then costs a few percent.
+    text_like_raw = raw_digest if not (result.content_type or "").endswith("pdf") else None
+    put_blob(conn, text_bytes, base=[latest[3] if latest else None, text_like_raw])
+    outline = result.doc.outline()
+    previous_outline = _outline_of(conn, latest[0]) if latest else None
+    outline_digest = put_blob(conn, json.dumps(outline).encode("utf-8"), base=previous_outline)
+    recorded = _insert_fetch(conn, result, "new_version", raw_digest=raw_digest)
+    number = (latest[1] if latest else 0) + 1
+    title = result.title or result.doc.title
+    cur = conn.execute(
+        """INSERT INTO versions (document, number, label, title, url, final_url, content_type,
+               first_seen, fetch_id, etag, last_modified, raw_sha256, raw_size, text_sha256,
+               text_chars, outline_sha256, headings, warnings, extractor_version)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+        (
+            result.document, number, result.label, title, result.url, result.final_url,
+            result.content_type, result.started_at, recorded.fetch_id, result.etag,
+            result.last_modified, raw_digest, len(result.body), text_digest, len(text),
+            outline_digest, len(outline), json.dumps(result.doc.warnings or []),
+            result.extractor_version or "",
+        ),
+    )
+    version_id = cur.lastrowid
+    conn.execute("UPDATE fetches SET version_id = ? WHERE id = ?", (version_id, recorded.fetch_id))
+    conn.execute(
+        "UPDATE documents SET url = ?, title = COALESCE(?, title) WHERE id = ?",
+        (result.final_url or result.url, title, result.document),
+    )
+    conn.execute(
+        "INSERT INTO latest_texts (document, version_id, title, text) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT(document) DO UPDATE SET version_id = excluded.version_id, "
+        "title = excluded.title, text = excluded.text",
+        (result.document, version_id, title, text),
+    )
+    return Recorded(recorded.fetch_id, "new_version", version_id, number)
+
+
+def _outline_of(conn: sqlite3.Connection, version_id: int) -> str | None:
+    row = conn.execute("SELECT outline_sha256 FROM versions WHERE id = ?", (version_id,)).fetchone()
+    return row[0] if row else None
 
 
 def _ensure_document(conn: sqlite3.Connection, result: FetchResult) -> None:
@@ -154,12 +178,12 @@ class VersionRow:
 
 _VERSION_COLS = (
     "id, document, number, label, title, url, final_url, content_type, first_seen, raw_sha256, "
-    "text_sha256, text_chars, raw_size, extractor_version, outline"
+    "text_sha256, text_chars, raw_size, extractor_version, outline_sha256"
 )
 
 
-def _row(r: tuple) -> VersionRow:
-    return VersionRow(*r[:-1], outline=json.loads(r[-1]))
+def _row(conn: sqlite3.Connection, r: tuple) -> VersionRow:
+    return VersionRow(*r[:-1], outline=json.loads(get_blob(conn, r[-1])))
 
 
 def history(db: sqlite_utils.Database, document: str) -> list[VersionRow]:
@@ -167,7 +191,7 @@ def history(db: sqlite_utils.Database, document: str) -> list[VersionRow]:
     rows = db.execute(
         f"SELECT {_VERSION_COLS} FROM versions WHERE document = ? ORDER BY number", (document,)
     ).fetchall()
-    return [_row(r) for r in rows]
+    return [_row(db.conn, r) for r in rows]
 
 
 def find_version(db: sqlite_utils.Database, document: str, ref: str | int | None = None) -> VersionRow | None:
@@ -224,10 +248,11 @@ def replace_version_text(
         changed = old != digest
         if changed:
             put_blob(conn, text_bytes, base=old)
+        outline_digest = put_blob(conn, json.dumps(outline).encode("utf-8"))
         conn.execute(
-            "UPDATE versions SET text_sha256 = ?, text_chars = ?, outline = ?, warnings = ?, "
-            "extractor_version = ? WHERE id = ?",
-            (digest, len(text), json.dumps(outline), json.dumps(warnings or []), extractor_version, version_id),
+            "UPDATE versions SET text_sha256 = ?, text_chars = ?, outline_sha256 = ?, headings = ?, "
+            "warnings = ?, extractor_version = ? WHERE id = ?",
+            (digest, len(text), outline_digest, len(outline), json.dumps(warnings or []), extractor_version, version_id),
         )
         conn.execute("UPDATE latest_texts SET text = ? WHERE version_id = ? AND text != ?", (text, version_id, text))
         return changed

@@ -16,8 +16,8 @@ from bs4 import BeautifulSoup, NavigableString, Tag
 from bs4.element import PreformattedString
 
 from crawler.extract.errors import ExtractionError
+from crawler.extract.headings import heading_block, merge_number_titles
 from crawler.extract.normalize import is_bullet, normalize_inline, split_marker
-from crawler.extract.plain import heading_block, merge_number_titles
 from store.numbering import match_heading
 from store.records import Block, DocText
 

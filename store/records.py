@@ -165,3 +165,93 @@ class FetchResult:
     def ok(self) -> bool:
         """True when the fetch delivered content (or a 304) and extraction succeeded."""
         return self.error is None
+
+
+# --- changes between two versions ---------------------------------------------------------
+
+SectionStatus = Literal["unchanged", "modified", "moved", "renumbered", "split", "merged", "added", "removed"]
+HunkKind = Literal["added", "removed", "modified", "moved", "renumbered", "split", "merged"]
+Classification = Literal["cosmetic", "editorial", "substantive"]
+CLASS_ORDER: dict[str, int] = {"cosmetic": 0, "editorial": 1, "substantive": 2}
+
+
+@dataclass
+class SectionMatch:
+    """One row of the alignment: an old section, a new section, or a pair of them."""
+
+    old: str | None  # heading as printed in the old version ("Commitment II.12. Serious ..."), or None
+    new: str | None
+    status: SectionStatus
+    similarity: float  # 0..1, content similarity of the pair (1.0 for identical text)
+    old_path: list[str] = field(default_factory=list)  # headings from the top down to this section
+    new_path: list[str] = field(default_factory=list)
+    old_index: int | None = None  # position among the old version's sections (0 = preamble)
+    new_index: int | None = None
+
+
+@dataclass
+class Hunk:
+    """One change inside (or of) a section, with its word-level edits and its weight."""
+
+    kind: HunkKind
+    old_path: list[str]
+    new_path: list[str]
+    old_text: str
+    new_text: str
+    edits: list[tuple[int, str]]  # (-1 deleted | 0 equal | 1 inserted, text); rebuilds both texts
+    classification: Classification = "editorial"
+    significance: float = 0.0
+    significance_parts: dict[str, float] = field(default_factory=dict)
+    reasons: list[str] = field(default_factory=list)
+    flags: dict[str, list[str]] = field(default_factory=dict)  # flag -> the words that raised it
+    obligations: list[dict] = field(default_factory=list)  # filled by the obligations mapping
+
+    def to_json(self) -> dict:
+        """The hunk as the JSON contract of `regwatch diff --format json`."""
+        return {
+            "kind": self.kind,
+            "old_path": self.old_path,
+            "new_path": self.new_path,
+            "classification": self.classification,
+            "significance": round(self.significance, 4),
+            "significance_parts": {k: round(v, 4) for k, v in self.significance_parts.items()},
+            "reasons": self.reasons,
+            "flags": self.flags,
+            "obligations": self.obligations,
+            "old_text": self.old_text,
+            "new_text": self.new_text,
+            "edits": [[op, text] for op, text in self.edits],
+        }
+
+
+@dataclass
+class Change:
+    """The difference between two versions: the section alignment and the hunks."""
+
+    sections: list[SectionMatch] = field(default_factory=list)
+    hunks: list[Hunk] = field(default_factory=list)
+
+    @property
+    def stats(self) -> dict:
+        """Counts of sections per status and of hunks per kind and per classification."""
+        by_status: dict[str, int] = {}
+        for s in self.sections:
+            by_status[s.status] = by_status.get(s.status, 0) + 1
+        by_kind: dict[str, int] = {}
+        by_class = {"cosmetic": 0, "editorial": 0, "substantive": 0}
+        for h in self.hunks:
+            by_kind[h.kind] = by_kind.get(h.kind, 0) + 1
+            by_class[h.classification] += 1
+        return {"sections": by_status, "hunks": len(self.hunks), "kinds": by_kind, "classes": by_class}
+
+    def to_json(self) -> dict:
+        """The JSON contract: {stats, sections, hunks}."""
+        return {
+            "stats": self.stats,
+            "sections": [
+                {"old": s.old, "new": s.new, "status": s.status, "similarity": round(s.similarity, 4),
+                 "old_path": s.old_path, "new_path": s.new_path}
+                for s in self.sections
+            ],
+            "hunks": [h.to_json() for h in self.hunks],
+        }

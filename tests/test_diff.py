@@ -1,0 +1,127 @@
+"""The diff engine: cases, the demo pair against its documented changes, HTML vs PDF, size."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from crawler.extract import extract, sniff
+from store.numbering import split_heading
+from tracker.diff import diff_texts
+from tracker.wordiff import diff_words, new_of, old_of
+
+CASES = yaml.safe_load((Path(__file__).parent / "cases" / "diff.yaml").read_text(encoding="utf-8"))
+DEMO = Path(__file__).resolve().parents[1] / "tracker" / "demo" / "data"
+
+
+def text_of(path: Path) -> str:
+    body = path.read_bytes()
+    doc, _ = extract(body, sniff(body, None))
+    return doc.to_text()
+
+
+def edits_text(hunk, op: int) -> list[str]:
+    return [t.strip() for o, t in hunk.edits if o == op]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
+def test_case(case):
+    change = diff_texts(case["a"], case["b"])
+    if "hunks" in case:
+        assert len(change.hunks) == case["hunks"], [h.to_json() for h in change.hunks]
+    for exp in case.get("expect", []):
+        matching = [
+            h for h in change.hunks
+            if h.kind == exp["kind"] and h.classification == exp["classification"]
+            and set(exp.get("flags", [])) <= set(h.flags)
+            and all(w in " ".join(edits_text(h, -1)) for w in exp.get("deleted", []))
+            and all(w in " ".join(edits_text(h, 1)) for w in exp.get("inserted", []))
+        ]
+        assert matching, (exp, [h.to_json() for h in change.hunks])
+    for flag in case.get("absent", []):
+        assert all(flag not in h.flags for h in change.hunks)
+    for h in change.hunks:  # every hunk's edits rebuild its two texts
+        assert old_of(h.edits) == h.old_text and new_of(h.edits) == h.new_text
+
+
+def _find(change, path_end: str):
+    return [h for h in change.hunks if (h.new_path[-1:] or h.old_path[-1:]) == [path_end]]
+
+
+@pytest.mark.parametrize("fmt", ["html", "pdf"])
+def test_demo_revision_is_described_as_its_changes_md_says(fmt):
+    """tracker/demo/data/CHANGES.md lists what changed from the first draft to the final."""
+    change = diff_texts(text_of(DEMO / "v1" / f"code.{fmt}"), text_of(DEMO / "v2" / f"code.{fmt}"))
+    by_new = {s.new: s for s in change.sections if s.new}
+    flags: dict[str, set] = {}
+    for h in change.hunks:
+        if h.new_path:
+            number = split_heading(h.new_path[-1])[0]
+            flags.setdefault(number, set()).update(h.flags)
+    # 1. should -> shall (Measure 1.2); 2. 15 -> 10 days (2.2); 3. 10^24 -> 10^25 (1.1); 9. actor (2.3)
+    assert "modal" in flags["Measure 1.2"]
+    assert "duration" in flags["Measure 2.2"]
+    assert "threshold" in flags["Measure 1.1"]
+    assert "actor" in flags["Measure 2.3"]
+    # 4. Measure 2.4 added; 5. Measure 1.4 removed
+    assert by_new["Measure 2.4. Incident drills"].status == "added"
+    assert any(s.status == "removed" and s.old.startswith("Measure 1.4") for s in change.sections)
+    # 6. Commitment 4 -> 3 and its measures 4.x -> 3.x renumbered, text kept; Measure 3.1 -> 2.5
+    assert by_new["Commitment 3. Public transparency"].old == "Commitment 4. Public transparency"
+    assert by_new["Commitment 3. Public transparency"].status == "renumbered"
+    assert by_new["Measure 3.1. Publishing a model card"].old.startswith("Measure 4.1")
+    assert by_new["Measure 2.5. Single point of contact"].old.startswith("Measure 3.1")
+    # 7. editorial rewording (Measure 1.3) is not substantive; 8. cosmetic heading case
+    m13 = [h for h in change.hunks if h.new_path and h.new_path[-1].startswith("Measure 1.3")]
+    assert m13 and all(h.classification == "editorial" for h in m13)
+    c2 = [h for h in change.hunks if h.new_path and h.new_path[-1].startswith("Commitment 2") and h.kind == "modified"]
+    assert c2 and c2[0].classification == "cosmetic"
+    # Renumbering alone is never substantive.
+    assert all(h.classification != "substantive" for h in change.hunks if h.kind == "renumbered")
+
+
+def test_same_document_as_pdf_and_html_has_no_substantive_hunk():
+    for version in ("v1", "v2"):
+        change = diff_texts(text_of(DEMO / version / "code.html"), text_of(DEMO / version / "code.pdf"))
+        substantive = [h.to_json() for h in change.hunks if h.classification == "substantive"
+                       and not h.new_path[-1:] == []]  # the title block differs by its site chrome
+        assert not substantive, substantive
+
+
+def test_large_input_gives_a_minimal_diff_not_delete_all():
+    rng = random.Random(7)
+    words = ["the", "provider", "shall", "ensure", "that", "documentation", "is", "kept", "up", "to", "date", "within", "days"]
+    paragraph = " ".join(rng.choice(words) for _ in range(40_000))  # ~250 KB, one paragraph
+    changed = paragraph.replace(" within ", " before ", 1)
+    edits = diff_words(paragraph, changed)
+    assert [t for op, t in edits if op == -1] == ["within"]
+    assert [t for op, t in edits if op == 1] == ["before"]
+
+
+def test_large_document_of_many_sections():
+    sections = [f"### Article {i} — Title {i}\n\n" + f"Paragraph {i} says providers shall act within {i} days." for i in range(1, 3000)]
+    a = "\n\n".join(sections)
+    b = a.replace("within 1500 days", "within 15 days")
+    change = diff_texts(a, b)
+    assert len(change.hunks) == 1 and change.hunks[0].flags.get("duration")
+    # 2,998 untouched articles and the (empty) preamble
+    assert sum(1 for s in change.sections if s.status == "unchanged") == 2999
+
+
+_piece = st.sampled_from(list("ab c.,\n-–“”\"'10") + ["shall ", "days ", "\n\n", "### Article 1\n\n", "(a) "])
+_text = st.lists(_piece, max_size=80).map("".join)
+
+
+@settings(max_examples=150, deadline=None)
+@given(_text, _text)
+def test_edits_rebuild_both_texts(a, b):
+    edits = diff_words(a, b)
+    assert old_of(edits) == a and new_of(edits) == b
+    change = diff_texts(a, b)
+    for h in change.hunks:
+        assert old_of(h.edits) == h.old_text and new_of(h.edits) == h.new_text

@@ -1,0 +1,299 @@
+"""Aligning two versions' section trees: which old section became which new one.
+
+Matching goes from the most to the least certain evidence, each stage only on what is
+still unmatched:
+  1. the same heading at the same place (path of numbers/titles from the top);
+  2. the same number with a similar title or content;
+  3. the same title under another number (renumbered);
+  4. similar content (word 3-gram shingles through an inverted index: only pairs that share
+     shingles are ever compared, never all pairs, and never with a full diff);
+then sections left over are checked for splits (one old into several new) and merges
+(several old into one new) by containment, and the rest are added or removed.
+Statuses follow: renumbered (number changed), moved (parent changed, or out of order),
+modified (text or heading changed), unchanged.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+
+from store.records import SectionMatch
+from tracker.sections import Section, norm_text
+
+MIN_CONTENT_SIM = 0.5  # stage 4: Jaccard of shingles to call two sections the same
+MIN_NUMBER_SIM = 0.35  # stage 2: same number needs at least this much title/content likeness
+MIN_CONTAIN = 0.6  # split/merge: share of a part's shingles found in the whole
+MIN_SHINGLES = 6  # below this a section is too short for content evidence
+
+
+@dataclass
+class _Info:
+    sec: Section
+    ident: tuple  # path identity: keys (numbers, or titles when unnumbered) from the top
+    ntitle: str
+    shingles: frozenset[int]
+    tree: frozenset[int]  # shingles of the section with its subsections
+
+
+def shingles(text: str, size: int = 3) -> frozenset[int]:
+    """Hashes of the word `size`-grams of `text` (normalised); single words for short texts."""
+    words = norm_text(text).split()
+    if len(words) < size:
+        return frozenset(hash(w) for w in words)
+    return frozenset(hash(tuple(words[i : i + size])) for i in range(len(words) - size + 1))
+
+
+def jaccard(a: frozenset[int], b: frozenset[int]) -> float:
+    """|a ∩ b| / |a ∪ b| (1.0 for two empty sets)."""
+    if not a and not b:
+        return 1.0
+    inter = len(a & b)
+    return inter / (len(a) + len(b) - inter)
+
+
+def containment(part: frozenset[int], whole: frozenset[int]) -> float:
+    """Share of `part` found in `whole`."""
+    return len(part & whole) / len(part) if part else 0.0
+
+
+def _infos(sections: list[Section]) -> list[_Info]:
+    infos: list[_Info] = []
+    seen: Counter = Counter()
+    for sec in sections:
+        # A number alone does not identify a section: after a renumbering "Commitment 3" may
+        # be another commitment. Number and title together do.
+        own = (sec.key or "", norm_text(sec.title or sec.heading))
+        parent_ident = infos[sec.parent].ident if sec.parent is not None else ()
+        base = parent_ident + (own,)
+        seen[base] += 1  # repeated unnumbered headings ("LEGAL TEXT") under one parent
+        ident = base + ((seen[base],) if seen[base] > 1 else ())
+        infos.append(_Info(sec, ident, norm_text(sec.title or sec.heading), shingles(
+            f"{sec.title or ''} {sec.text}"), frozenset()))
+    for info in reversed(infos):  # children before parents
+        tree = set(info.shingles)
+        for child in info.sec.children:
+            tree |= infos[child].tree
+        info.tree = frozenset(tree)
+    return infos
+
+
+def align(old: list[Section], new: list[Section]) -> list[SectionMatch]:
+    """The alignment of two section lists (as built by `build_sections`), in document order."""
+    a, b = _infos(old), _infos(new)
+    pairs: dict[int, int] = {0: 0}  # old index -> new index; the preambles always pair
+    taken: set[int] = {0}
+
+    def pair(i: int, j: int) -> None:
+        pairs[i] = j
+        taken.add(j)
+
+    # 1. Same path identity.
+    by_ident = {info.ident: info.sec.index for info in b[1:]}
+    for info in a[1:]:
+        j = by_ident.get(info.ident)
+        if j is not None and j not in taken:
+            pair(info.sec.index, j)
+
+    # 2. Same number, similar title or content (a number alone is not enough: after a
+    # renumbering, "Commitment 3" may be another commitment).
+    by_key: dict[str, list[int]] = defaultdict(list)
+    for info in b[1:]:
+        if info.sec.key:
+            by_key[info.sec.key].append(info.sec.index)
+    for info in a[1:]:
+        if info.sec.index in pairs or not info.sec.key:
+            continue
+        best, best_score = None, MIN_NUMBER_SIM
+        for j in by_key.get(info.sec.key, []):
+            if j in taken:
+                continue
+            score = max(_title_sim(info, b[j]), jaccard(info.tree, b[j].tree))
+            if score >= best_score:
+                best, best_score = j, score
+        if best is not None:
+            pair(info.sec.index, best)
+
+    # 3. Same title under another number (renumbered), same kind of heading.
+    by_title: dict[str, list[int]] = defaultdict(list)
+    for info in b[1:]:
+        if info.ntitle and info.sec.index not in taken:
+            by_title[info.ntitle].append(info.sec.index)
+    for info in a[1:]:
+        if info.sec.index in pairs or not info.ntitle:
+            continue
+        candidates = [j for j in by_title.get(info.ntitle, []) if j not in taken and b[j].sec.kind == info.sec.kind]
+        if len(candidates) > 1:  # a repeated title ("Recitals"): let content decide
+            candidates = [j for j in candidates if jaccard(info.tree, b[j].tree) >= MIN_CONTENT_SIM]
+        if candidates:
+            pair(info.sec.index, max(candidates, key=lambda j: jaccard(info.tree, b[j].tree)))
+
+    # 4. Similar content, through an inverted index of shingles.
+    free_old = [i for i in range(1, len(a)) if i not in pairs and len(a[i].shingles) >= MIN_SHINGLES]
+    free_new = [j for j in range(1, len(b)) if j not in taken and len(b[j].shingles) >= MIN_SHINGLES]
+    for i, j, _score in _similar_pairs(a, b, free_old, free_new, MIN_CONTENT_SIM):
+        if i not in pairs and j not in taken:
+            pair(i, j)
+
+    # Headings without content (a commitment whose text is all in its measures) pair up
+    # when their subsections did.
+    _pair_parents_by_children(a, b, pairs, taken)
+
+    return _statuses(a, b, pairs, taken)
+
+
+def _title_sim(x: _Info, y: _Info) -> float:
+    if not x.ntitle or not y.ntitle:
+        return 0.0
+    return jaccard(frozenset(x.ntitle.split()), frozenset(y.ntitle.split()))
+
+
+def _similar_pairs(a: list[_Info], b: list[_Info], olds: list[int], news: list[int], threshold: float):
+    """Candidate pairs sharing shingles, scored by Jaccard, best first."""
+    index: dict[int, list[int]] = defaultdict(list)
+    for j in news:
+        for h in b[j].shingles:
+            index[h].append(j)
+    scored = []
+    for i in olds:
+        counts: Counter = Counter()
+        for h in a[i].shingles:
+            for j in index.get(h, ()):
+                counts[j] += 1
+        for j, inter in counts.items():
+            union = len(a[i].shingles) + len(b[j].shingles) - inter
+            score = inter / union
+            if score >= threshold:
+                scored.append((score, i, j))
+    scored.sort(key=lambda t: -t[0])
+    return [(i, j, s) for s, i, j in scored]
+
+
+def _pair_parents_by_children(a: list[_Info], b: list[_Info], pairs: dict[int, int], taken: set[int]) -> None:
+    for info in a[1:]:
+        i = info.sec.index
+        if i in pairs or not info.sec.children:
+            continue
+        votes = Counter(b[pairs[c]].sec.parent for c in info.sec.children if c in pairs)
+        votes.pop(None, None)
+        if votes:
+            j, n = votes.most_common(1)[0]
+            if j not in taken and j != 0 and n * 2 >= len(info.sec.children):
+                pairs[i] = j
+                taken.add(j)
+
+
+def _statuses(a: list[_Info], b: list[_Info], pairs: dict[int, int], taken: set[int]) -> list[SectionMatch]:
+    in_order = _longest_increasing(sorted(pairs.items()))
+    rows: list[SectionMatch] = []
+    for i, j in pairs.items():
+        o, n = a[i].sec, b[j].sec
+        sim = 1.0 if o.text == n.text else jaccard(a[i].shingles, b[j].shingles)
+        # Moved to another parent: the old parent's counterpart is not the new parent.
+        # Only numbered parents count: unnumbered headings get their levels from layout,
+        # which differs between renderings of one text.
+        parent_moved = (
+            o.parent not in (None, 0) and n.parent not in (None, 0)
+            and a[o.parent].sec.key is not None and b[n.parent].sec.key is not None
+            and o.parent in pairs and pairs[o.parent] != n.parent
+        )
+        if (o.key and n.key and o.key != n.key) or ((o.key is None) != (n.key is None) and i != 0):
+            status = "renumbered"
+        elif parent_moved or (i, j) not in in_order:
+            status = "moved"
+        elif o.text != n.text or o.heading != n.heading:
+            status = "modified"
+        else:
+            status = "unchanged"
+        rows.append(_row(o, n, status, sim))
+
+    # Splits and merges: what is left over, contained in a section of the other version.
+    unmatched_old = [i for i in range(1, len(a)) if i not in pairs]
+    unmatched_new = [j for j in range(1, len(b)) if j not in taken]
+    merged_into = _contained_in(a, b, unmatched_old, range(1, len(b)))
+    split_from = _contained_in(b, a, unmatched_new, range(1, len(a)))
+    for i in unmatched_old:
+        if i in merged_into:
+            j, score = merged_into[i]
+            rows.append(_row(a[i].sec, b[j].sec, "merged", score))
+        else:
+            rows.append(_row(a[i].sec, None, "removed", 0.0))
+    for j in unmatched_new:
+        if j in split_from:
+            i, score = split_from[j]
+            rows.append(_row(a[i].sec, b[j].sec, "split", score))
+        else:
+            rows.append(_row(None, b[j].sec, "added", 0.0))
+    matched_old = sorted(pairs)
+
+    def order(row: SectionMatch) -> tuple[float, int]:
+        if row.new_index is not None:
+            return (float(row.new_index), row.old_index if row.old_index is not None else -1)
+        # A removed section goes right after where its old predecessor now stands.
+        pos = bisect_left(matched_old, row.old_index or 0) - 1
+        anchor = pairs[matched_old[pos]] if pos >= 0 else 0
+        return (anchor + 0.5, row.old_index or 0)
+
+    rows.sort(key=order)
+    return rows
+
+
+def _contained_in(x: list[_Info], y: list[_Info], parts: list[int], wholes) -> dict[int, tuple[int, float]]:
+    """For each part (of x) whose shingles lie mostly in one section of y: that section."""
+    index: dict[int, list[int]] = defaultdict(list)
+    wanted = {h for p in parts for h in x[p].shingles}
+    for k in wholes:
+        for h in y[k].shingles:
+            if h in wanted:
+                index[h].append(k)
+    found: dict[int, tuple[int, float]] = {}
+    for p in parts:
+        sh = x[p].shingles
+        if len(sh) < MIN_SHINGLES:
+            continue
+        counts: Counter = Counter()
+        for h in sh:
+            for k in index.get(h, ()):
+                counts[k] += 1
+        if counts:
+            k, inter = counts.most_common(1)[0]
+            score = inter / len(sh)
+            if score >= MIN_CONTAIN:
+                found[p] = (k, score)
+    return found
+
+
+def _row(o: Section | None, n: Section | None, status: str, sim: float) -> SectionMatch:
+    return SectionMatch(
+        old=o.heading if o else None,
+        new=n.heading if n else None,
+        status=status,  # type: ignore[arg-type]
+        similarity=sim,
+        old_path=list(o.path) if o else [],
+        new_path=list(n.path) if n else [],
+        old_index=o.index if o else None,
+        new_index=n.index if n else None,
+    )
+
+
+def _longest_increasing(pairs: list[tuple[int, int]]) -> set[tuple[int, int]]:
+    """The largest set of pairs whose new indices increase with their old ones (kept order)."""
+    tails: list[int] = []
+    tail_idx: list[int] = []
+    prev: list[int] = [-1] * len(pairs)
+    for k, (_, j) in enumerate(pairs):
+        pos = bisect_left(tails, j)
+        if pos == len(tails):
+            tails.append(j)
+            tail_idx.append(k)
+        else:
+            tails[pos] = j
+            tail_idx[pos] = k
+        prev[k] = tail_idx[pos - 1] if pos else -1
+    keep: set[tuple[int, int]] = set()
+    k = tail_idx[-1] if tail_idx else -1
+    while k >= 0:
+        keep.add(pairs[k])
+        k = prev[k]
+    return keep

@@ -1,0 +1,88 @@
+"""A document's text as a tree of sections: each heading opens a section that owns the blocks
+up to the next heading; levels give the nesting. Text before the first heading is the
+preamble section (index 0), so a document without headings still diffs as one section.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+from store.records import Block, parse_text
+
+_WORD = re.compile(r"\w+")
+
+
+@dataclass
+class Section:
+    """One node of the section tree."""
+
+    index: int
+    heading: str | None  # as printed, None for the preamble
+    number: str | None  # "Commitment II.12", "Article 53"
+    title: str | None
+    level: int  # 0 for the preamble
+    parent: int | None
+    blocks: list[str] = field(default_factory=list)  # serialised blocks below the heading
+    path: list[str] = field(default_factory=list)  # headings from the top down to this one
+    children: list[int] = field(default_factory=list)
+
+    @property
+    def text(self) -> str:
+        """The section's own text (its blocks, not its subsections)."""
+        return "\n\n".join(self.blocks)
+
+    @property
+    def key(self) -> str | None:
+        """The number, normalised for comparison ("commitment ii.12")."""
+        return norm_number(self.number) if self.number else None
+
+    @property
+    def kind(self) -> str | None:
+        """The numbering kind: "commitment", "measure", "article", ... (None when unnumbered)."""
+        return self.key.split(" ")[0] if self.key else None
+
+
+def norm_number(number: str) -> str:
+    """A heading number compared case- and space-insensitively, without trailing dots."""
+    return " ".join(number.casefold().split()).rstrip(".:")
+
+
+def norm_text(text: str | None) -> str:
+    """Text compared without case, accents' composition, punctuation or spacing differences."""
+    if not text:
+        return ""
+    text = unicodedata.normalize("NFKC", text).casefold()
+    return " ".join(_WORD.findall(text))
+
+
+def build_sections(text: str) -> list[Section]:
+    """Split normalised text into its section tree (a flat list in document order)."""
+    sections = [Section(0, None, None, None, 0, None)]
+    stack: list[Section] = []
+    for block in parse_text(text).blocks:
+        if block.kind == "heading":
+            while stack and stack[-1].level >= block.level:
+                stack.pop()
+            parent = stack[-1] if stack else None
+            sec = Section(
+                index=len(sections),
+                heading=block.text,
+                number=block.number,
+                title=block.title,
+                level=block.level,
+                parent=parent.index if parent else None,
+                path=(parent.path if parent else []) + [block.text],
+            )
+            if parent:
+                parent.children.append(sec.index)
+            sections.append(sec)
+            stack.append(sec)
+        else:
+            (stack[-1] if stack else sections[0]).blocks.append(_serialise(block))
+    return sections
+
+
+def _serialise(block: Block) -> str:
+    return block.to_text()

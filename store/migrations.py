@@ -126,7 +126,52 @@ def _run(db: sqlite_utils.Database, script: str) -> None:
         raise ValueError(f"incomplete SQL statement in migration: {statement!r}")
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [m001_initial]
+def m002_changes(db: sqlite_utils.Database) -> None:
+    """Changes between consecutive versions and their hunks."""
+    _run(
+        db,
+        """
+        CREATE TABLE changes (
+            id INTEGER PRIMARY KEY,
+            document TEXT NOT NULL REFERENCES documents(id),
+            from_version INTEGER NOT NULL REFERENCES versions(id),
+            to_version INTEGER NOT NULL REFERENCES versions(id),
+            created_at TEXT NOT NULL,
+            engine_version TEXT NOT NULL,
+            hunks INTEGER NOT NULL,
+            substantive INTEGER NOT NULL,
+            editorial INTEGER NOT NULL,
+            cosmetic INTEGER NOT NULL,
+            max_significance REAL NOT NULL,
+            stats TEXT NOT NULL,             -- JSON: counts per section status, hunk kind, class
+            sections TEXT NOT NULL,          -- JSON: the section alignment
+            UNIQUE (from_version, to_version)
+        );
+        CREATE INDEX changes_document ON changes(document, to_version);
+        CREATE TABLE hunks (
+            id INTEGER PRIMARY KEY,
+            change_id INTEGER NOT NULL REFERENCES changes(id) ON DELETE CASCADE,
+            ordinal INTEGER NOT NULL,
+            kind TEXT NOT NULL,
+            classification TEXT NOT NULL CHECK (classification IN ('cosmetic', 'editorial', 'substantive')),
+            significance REAL NOT NULL,
+            section TEXT,                    -- heading of the hunk's section (new, else old)
+            old_path TEXT NOT NULL,          -- JSON list of headings
+            new_path TEXT NOT NULL,
+            old_text TEXT NOT NULL,
+            new_text TEXT NOT NULL,
+            edits TEXT NOT NULL,             -- JSON list of [op, text]
+            flags TEXT NOT NULL,             -- JSON {flag: [words]}
+            reasons TEXT NOT NULL,           -- JSON list
+            significance_parts TEXT NOT NULL,  -- JSON {feature: contribution}
+            UNIQUE (change_id, ordinal)
+        );
+        CREATE INDEX hunks_class ON hunks(classification, significance);
+        """,
+    )
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [m001_initial, m002_changes]
 
 
 def schema_version(db: sqlite_utils.Database) -> int:

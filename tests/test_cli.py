@@ -119,5 +119,65 @@ def test_demo_runs_offline_and_shows_two_versions(tmp_path):
     assert str(tmp_path / "demo.db") in res.output
     labels = [r[0] for r in db.execute("SELECT label FROM versions WHERE document = 'demo-code' ORDER BY number")]
     assert labels == ["First draft", "Final"]
+    # It shows what changed, and stored the changes.
+    assert "[-should-]{+shall+}" in res.output and "renumbered" in res.output
+    assert db.execute("SELECT COUNT(*) FROM changes WHERE document = 'demo-code'").fetchone()[0] == 1
     # The unchanged Q&A page was answered by a 304 the second time.
     assert db.execute("SELECT COUNT(*) FROM fetches WHERE outcome = 'not_modified'").fetchone()[0] >= 1
+
+
+DEMO = Path(__file__).resolve().parents[1] / "tracker" / "demo" / "data"
+
+
+def test_compare_formats_filters_and_exit_code(tmp_path):
+    old, new = str(DEMO / "v1" / "code.html"), str(DEMO / "v2" / "code.pdf")
+    res = CliRunner().invoke(cli, ["compare", old, new, "--format", "json"])
+    assert res.exit_code == 0
+    data = json.loads(res.stdout)
+    assert set(data) == {"stats", "sections", "hunks"}
+    hunk = data["hunks"][0]
+    assert {"kind", "old_path", "new_path", "classification", "significance", "reasons", "flags",
+            "obligations", "old_text", "new_text", "edits"} <= set(hunk)
+    for h in data["hunks"]:  # edits rebuild both texts
+        assert "".join(t for op, t in h["edits"] if op <= 0) == h["old_text"]
+        assert "".join(t for op, t in h["edits"] if op >= 0) == h["new_text"]
+    rows = {(s["old"], s["new"]): s["status"] for s in data["sections"]}
+    assert rows[("Commitment 4. Public transparency", "Commitment 3. Public transparency")] == "renumbered"
+
+    res = CliRunner().invoke(cli, ["compare", old, new, "--format", "json", "--min-class", "substantive",
+                                   "--section", "Measure 2"])
+    hunks = json.loads(res.stdout)["hunks"]
+    assert hunks and all(h["classification"] == "substantive" for h in hunks)
+    assert all(any("Measure 2" in p for p in h["new_path"] + h["old_path"]) for h in hunks)
+
+    word = CliRunner().invoke(cli, ["compare", old, new, "--format", "word", "--exit-code"])
+    assert word.exit_code == 1  # like git: differences found
+    assert "[-should-]{+shall+}" in word.stdout and "\x1b[" not in word.stdout  # no colour when piped
+    same = CliRunner().invoke(cli, ["compare", old, old, "--exit-code"])
+    assert same.exit_code == 0 and same.stdout == ""
+    for fmt in ("unified", "side-by-side", "stat"):
+        out = CliRunner().invoke(cli, ["compare", old, new, "--format", fmt]).stdout
+        assert "Measure 2.4. Incident drills" in out, fmt
+    bad = CliRunner().invoke(cli, ["compare", old, str(tmp_path / "missing.pdf")])
+    assert bad.exit_code == 2 and "cannot read" in bad.stderr
+
+
+def test_changes_are_stored_after_crawls_and_diffable_by_label(site, tmp_path):
+    site.set("/faq", PAGE.format(text="Signatories should report within 15 days."))
+    cfg = write_config(tmp_path, site)
+    run(cfg, "crawl", "faq")
+    site.set("/faq", PAGE.format(text="Signatories shall report within 10 days."))
+    run(cfg, "crawl", "faq")
+    rows = json.loads(run(cfg, "changes", "--json").stdout)
+    assert len(rows) == 1 and rows[0]["document"] == "faq" and rows[0]["substantive"] == 1
+    assert (rows[0]["from_version"], rows[0]["to_version"]) == (1, 2)
+    assert "modal" in rows[0]["top"][0]["reasons"][0] or "modal" in " ".join(rows[0]["top"][0]["reasons"])
+    assert json.loads(run(cfg, "changes", "--since", "2999-01-01", "--json").stdout) == []
+
+    res = run(cfg, "diff", "faq", "--format", "json")
+    flags = json.loads(res.stdout)["hunks"][0]["flags"]
+    assert "modal" in flags and "duration" in flags
+    assert run(cfg, "diff", "faq", "1", "2", "--exit-code").exit_code == 1
+    assert run(cfg, "diff", "faq", "1", "7").exit_code == 2
+    db = open_db(tmp_path / "hist.db")
+    assert db.execute("SELECT COUNT(*) FROM hunks WHERE classification = 'substantive'").fetchone()[0] == 1

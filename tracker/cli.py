@@ -7,6 +7,7 @@ error, 3 partial failure (some sources failed).
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -260,6 +261,130 @@ def show(ctx: click.Context, document: str, version: str | None, outline: bool) 
     db.close()
 
 
+FORMATS = ["unified", "word", "side-by-side", "stat", "json", "html"]
+
+
+def _diff_options(f):
+    """Options shared by `diff` and `compare`."""
+    f = click.option("--exit-code", is_flag=True, help="Exit 1 when there are changes at or above --min-class.")(f)
+    f = click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True),
+                     help="Write to this file instead of stdout (handy for html).")(f)
+    f = click.option("--min-class", type=click.Choice(["cosmetic", "editorial", "substantive"]),
+                     default="cosmetic", show_default=True, help="Hide hunks below this class.")(f)
+    f = click.option("--section", help="Only sections whose heading path matches (regex or text).")(f)
+    f = click.option("--format", "fmt", type=click.Choice(FORMATS), default="unified", show_default=True)(f)
+    return f
+
+
+def _emit_change(ctx: click.Context, change, fmt: str, *, title: str, old_label: str, new_label: str,
+                 section: str | None, min_class: str, output: str | None, exit_code: bool) -> None:
+    from tracker.diff import select
+    from tracker.render import RENDERERS
+
+    change = select(change, section=section, min_class=min_class)
+    colour = output is None and fmt not in ("json", "html") and sys.stdout.isatty() and "NO_COLOR" not in os.environ
+    rendered = RENDERERS[fmt](change, title=title, old_label=old_label, new_label=new_label, colour=colour)
+    if output:
+        Path(output).write_text(rendered, encoding="utf-8")
+        click.echo(f"wrote {output}", err=True)
+    else:
+        click.echo(rendered, nl=False, color=colour)
+    if exit_code and change.hunks:
+        ctx.exit(EXIT_DIFFERENCES)
+
+
+@cli.command("diff")
+@click.argument("document")
+@click.argument("old", required=False)
+@click.argument("new", required=False)
+@_diff_options
+@click.pass_context
+def diff_cmd(ctx: click.Context, document: str, old: str | None, new: str | None, fmt: str,
+             section: str | None, min_class: str, output: str | None, exit_code: bool) -> None:
+    """Show what changed in DOCUMENT between versions OLD and NEW (numbers or labels;
+    default: the last two).
+
+    Example: regwatch diff cop-safety-security "Third draft" Final --format html -o diff.html
+    """
+    from tracker.diff import diff_texts
+
+    db = _open(_config(ctx), readonly=True)
+    document = _resolve_document(db, document)
+    versions = history(db, document)
+    if len(versions) < 2 and (old is None or new is None):
+        raise RegwatchError(f"{document} has {len(versions)} version(s): nothing to compare yet")
+    v_old = find_version(db, document, old) if old is not None else versions[-2]
+    v_new = find_version(db, document, new) if new is not None else versions[-1]
+    for ref, v in ((old, v_old), (new, v_new)):
+        if v is None:
+            raise RegwatchError(f"{document} has no version {ref!r} (see `regwatch history {document}`)")
+    change = diff_texts(version_text(db, v_old.id), version_text(db, v_new.id))
+    db.close()
+    _emit_change(ctx, change, fmt, title=document, old_label=_vlabel(v_old), new_label=_vlabel(v_new),
+                 section=section, min_class=min_class, output=output, exit_code=exit_code)
+
+
+def _vlabel(v) -> str:
+    return f"v{v.number}" + (f" ({v.label})" if v.label else "") + f", {v.first_seen[:10]}"
+
+
+@cli.command()
+@click.argument("old")
+@click.argument("new")
+@_diff_options
+@click.pass_context
+def compare(ctx: click.Context, old: str, new: str, fmt: str, section: str | None, min_class: str,
+            output: str | None, exit_code: bool) -> None:
+    """Compare two files or URLs (HTML, PDF, Markdown or plain text, detected by content).
+
+    Example: regwatch compare third-draft.html final.pdf --format stat
+    """
+    from tracker.compare import load_text
+    from tracker.diff import diff_texts
+
+    try:
+        old_text, new_text = load_text(old), load_text(new)
+    except ValueError as exc:
+        raise RegwatchError(str(exc)) from None
+    change = diff_texts(old_text, new_text)
+    _emit_change(ctx, change, fmt, title=f"{old} → {new}", old_label=old, new_label=new,
+                 section=section, min_class=min_class, output=output, exit_code=exit_code)
+
+
+@cli.command()
+@click.option("--since", help="Only changes detected on or after this date (YYYY-MM-DD).")
+@click.option("--document", help="Only this document.")
+@click.option("--json", "as_json", is_flag=True, help="JSON only on stdout.")
+@click.pass_context
+def changes(ctx: click.Context, since: str | None, document: str | None, as_json: bool) -> None:
+    """List stored changes, newest first.
+
+    Example: regwatch changes --since 2025-07-01
+    """
+    from store.changes import list_changes, top_hunks
+
+    db = _open(_config(ctx), readonly=True)
+    if document:
+        document = _resolve_document(db, document)
+    rows = list_changes(db, since=since, document=document)
+    for r in rows:
+        r["top"] = top_hunks(db, r["id"], limit=3)
+    db.close()
+    if as_json:
+        _emit_json(rows)
+        return
+    table = Table()
+    for col in ("detected", "document", "versions", "substantive", "editorial", "cosmetic", "max sig.", "top change"):
+        table.add_column(col, overflow="fold")
+    for r in rows:
+        top = r["top"][0] if r["top"] else None
+        what = f"{top['section'] or ''}: {top['reasons'][0] if top['reasons'] else top['kind']}" if top else ""
+        table.add_row(r["detected_at"][:16], r["document"], f"{r['from_version']} → {r['to_version']}",
+                      str(r["substantive"]), str(r["editorial"]), str(r["cosmetic"]),
+                      f"{r['max_significance']:.2f}", what)
+    _console().print(table)
+
+
 @cli.command()
 @click.pass_context
 def reprocess(ctx: click.Context) -> None:
@@ -271,7 +396,7 @@ def reprocess(ctx: click.Context) -> None:
 
     report = run(_config(ctx))
     click.echo(f"{report.versions} versions re-extracted, {len(report.changed)} texts changed, "
-               f"{len(report.failed)} failed")
+               f"{len(report.failed)} failed; {report.changes} changes recomputed")
     for vid, err in report.failed:
         click.echo(f"error: version {vid}: {err}", err=True)
     if report.failed:

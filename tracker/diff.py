@@ -22,6 +22,9 @@ from tracker.classify import classify, cosmetic_form
 from tracker.sections import Section, build_sections, norm_text
 from tracker.wordiff import diff_sequences, diff_words
 
+# Bump when the engine's output changes; `regwatch reprocess` recomputes stored changes.
+ENGINE_VERSION = "1"
+
 PAIR_SIMILARITY = 0.4  # a deleted and an inserted paragraph at one place: the same one edited
 MOVE_SIMILARITY = 0.6  # a paragraph deleted here and inserted there: the same one moved
 REFORMAT_SIMILARITY = 0.8  # removed and added passages at one place with the same words
@@ -225,3 +228,28 @@ def _leftovers(loose: list[_Loose]) -> list[tuple[tuple, Hunk]]:
         else:
             out.append((items[0].order, Hunk("removed", path, [], text, "", [(-1, text)])))
     return out
+
+
+def select(change: Change, *, section: str | None = None, min_class: str | None = None) -> Change:
+    """The part of `change` in sections whose heading path matches `section` (a case-insensitive
+    regular expression, or plain text) and with hunks at or above `min_class`."""
+    import re
+
+    from store.records import CLASS_ORDER
+
+    sections, hunks = change.sections, change.hunks
+    if section:
+        try:
+            pattern = re.compile(section, re.IGNORECASE)
+        except re.error:
+            pattern = re.compile(re.escape(section), re.IGNORECASE)
+
+        def hit(path: list[str]) -> bool:
+            return any(pattern.search(h) for h in path)
+
+        sections = [s for s in sections if hit(s.old_path) or hit(s.new_path)]
+        hunks = [h for h in hunks if hit(h.old_path) or hit(h.new_path)]
+    if min_class:
+        floor = CLASS_ORDER[min_class]
+        hunks = [h for h in hunks if CLASS_ORDER[h.classification] >= floor]
+    return Change(sections=list(sections), hunks=list(hunks))

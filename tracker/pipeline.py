@@ -9,12 +9,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import sqlite_utils
+
 from crawler.extract import EXTRACTOR_VERSION, ExtractionError, extract, sniff
 from crawler.runner import CrawlSummary, run_crawl
+from store.changes import delete_changes, pending_pairs, save_change
 from store.db import open_db
 from store.queries import source_config, versions_with_source
-from store.versions import replace_version_text, upsert_source, version_raw
+from store.versions import replace_version_text, upsert_source, version_raw, version_text
 from tracker.config import Config
+from tracker.diff import ENGINE_VERSION, diff_texts
 
 
 def crawl(config: Config, names: list[str] | None = None,
@@ -28,7 +32,7 @@ def crawl(config: Config, names: list[str] | None = None,
     finally:
         db.close()
     d = config.defaults
-    return run_crawl(
+    summary = run_crawl(
         config.database_path,
         sources,
         on_event=on_event,
@@ -39,6 +43,21 @@ def crawl(config: Config, names: list[str] | None = None,
         backoff=d.backoff,
         max_retry_after=d.max_retry_after,
     )
+    db = open_db(config.database_path)
+    try:
+        update_changes(db)
+    finally:
+        db.close()
+    return summary
+
+
+def update_changes(db: sqlite_utils.Database, document: str | None = None) -> list[int]:
+    """Diff every version against its predecessor where no change is stored yet; returns ids."""
+    ids = []
+    for doc, prev_id, cur_id in pending_pairs(db, document):
+        change = diff_texts(version_text(db, prev_id), version_text(db, cur_id))
+        ids.append(save_change(db, doc, prev_id, cur_id, change, ENGINE_VERSION))
+    return ids
 
 
 @dataclass
@@ -46,6 +65,7 @@ class ReprocessReport:
     """What `reprocess` did to the stored versions."""
 
     versions: int = 0
+    changes: int = 0
     changed: list[int] = field(default_factory=list)
     failed: list[tuple[int, str]] = field(default_factory=list)
 
@@ -72,6 +92,9 @@ def reprocess(config: Config, on_version: Callable[[int], None] | None = None) -
                 report.changed.append(version_id)
             if on_version:
                 on_version(version_id)
+        # Texts may have changed, and the engine may be newer: recompute every change.
+        delete_changes(db)
+        report.changes = len(update_changes(db))
     finally:
         db.close()
     return report

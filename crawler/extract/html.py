@@ -10,6 +10,8 @@ normalised text.
 from __future__ import annotations
 
 import re
+from collections import Counter, defaultdict
+from dataclasses import replace
 
 import soupsieve
 from bs4 import BeautifulSoup, NavigableString, Tag
@@ -83,6 +85,7 @@ def extract_html(
     for root in roots:
         walker.walk_root(root)
     walker.add_outside_footnotes(soup, roots)
+    walker.level_unnumbered_headings()
     blocks = merge_number_titles(walker.blocks) + walker.footnotes
     if title is None:
         title = next((b.text for b in blocks if b.kind == "heading" and b.text), None)
@@ -265,6 +268,7 @@ class _Walker:
 
     def __init__(self) -> None:
         self.blocks: list[Block] = []
+        self.heading_tags: list[tuple[int, str]] = []  # (position in blocks, h1..h6)
         self.footnotes: list[Block] = []
         self.refs: set[str] = set()
         self._seen_notes: set[int] = set()
@@ -357,7 +361,24 @@ class _Walker:
         if not text:
             return
         m = match_heading(text, styled=True)
+        self.heading_tags.append((len(self.blocks), el.name))
         self.blocks.append(heading_block(text, m, _TAG_LEVEL[el.name]))
+
+    def level_unnumbered_headings(self) -> None:
+        """Give unnumbered <hN> headings the level that numbered <hN> headings have here.
+
+        Numbered headings take canonical levels (Commitment 3, Measure 4), unnumbered ones
+        a level from their tag; when a page uses <h2> for "Preamble" and for "Commitment 1",
+        that would nest every commitment under the preamble.
+        """
+        levels: dict[str, Counter] = defaultdict(Counter)
+        for pos, tag in self.heading_tags:
+            if self.blocks[pos].number:
+                levels[tag][self.blocks[pos].level] += 1
+        for pos, tag in self.heading_tags:
+            block = self.blocks[pos]
+            if block.number is None and levels.get(tag):
+                self.blocks[pos] = replace(block, level=levels[tag].most_common(1)[0][0])
 
     def _emit_text(self, text: str, el: Tag, *, bold: bool) -> None:
         """A run of inline text: a heading by its numbering, a list item by its marker, else a paragraph."""

@@ -94,12 +94,25 @@ def run_demo(directory: Path, console: Console) -> int:
         for v in history(db, doc["document"]):
             table.add_row(str(v.number), v.label or "", v.first_seen, v.content_type, str(len(v.outline)), str(v.text_chars))
         console.print(table)
+    console.rule("[bold]What changed from the first draft to the final (HTML edition)")
+    from store.versions import version_text
+    from tracker.diff import diff_texts, select
+    from tracker.render.text import stat, word
+
+    v1, v2 = history(db, "demo-code")[-2:]
+    change = diff_texts(version_text(db, v1.id), version_text(db, v2.id))
+    console.print(stat(change), markup=False, highlight=False)
+    console.rule("[bold]Substantive changes, word by word")
+    console.print(word(select(change, min_class="substantive")), markup=False, highlight=False)
+    changes_stored = db.execute("SELECT COUNT(*) FROM changes").fetchone()[0]
     db.close()
     console.print(
-        f"\nDone in {time.monotonic() - t0:.1f} s: {hits_304} unchanged pages answered 304 Not Modified.\n"
+        f"\n{changes_stored} changes stored (one per new version of each document).\n"
+        f"Done in {time.monotonic() - t0:.1f} s: {hits_304} unchanged pages answered 304 Not Modified.\n"
         f"Database: {config.database_path}\n"
         f"Try: regwatch --config {config_path} history demo-code\n"
-        f"     regwatch --config {config_path} show demo-code 2"
+        f"     regwatch --config {config_path} diff demo-code --format side-by-side\n"
+        f"     regwatch --config {config_path} diff demo-code-pdf First Final --format html -o diff.html"
     )
     if failures:
         console.print(f"[red]{failures} fetches failed[/]")

@@ -125,3 +125,23 @@ def test_edits_rebuild_both_texts(a, b):
     change = diff_texts(a, b)
     for h in change.hunks:
         assert old_of(h.edits) == h.old_text and new_of(h.edits) == h.new_text
+
+
+def _html_text(html: bytes, declared: str | None = None) -> str:
+    doc, _ = extract(html, sniff(html, declared), content_type_header=declared)
+    return doc.to_text()
+
+
+def test_link_only_change_is_not_a_text_change():
+    page = '<html><body><main><h2>Article 1</h2><p>See the <a href="{}">guidelines</a> for details.</p></main></body></html>'
+    a = _html_text(page.format("https://example.eu/v1/guidelines").encode())
+    b = _html_text(page.format("https://example.eu/v2/guidelines?ref=x").encode())
+    assert diff_texts(a, b).hunks == []
+
+
+def test_same_text_in_two_encodings_has_no_hunks():
+    page = "<html><body><main><h2>Article 1</h2><p>Die Anbieter müssen die Dokumentation führen.</p></main></body></html>"
+    utf8 = _html_text(page.encode("utf-8"), "text/html; charset=utf-8")
+    latin1 = _html_text(page.encode("latin-1"), "text/html; charset=iso-8859-1")
+    undeclared = _html_text(page.encode("latin-1"))
+    assert diff_texts(utf8, latin1).hunks == [] and diff_texts(utf8, undeclared).hunks == []

@@ -24,6 +24,7 @@ from tracker.sections import Section, norm_text
 
 MIN_CONTENT_SIM = 0.5  # stage 4: Jaccard of shingles to call two sections the same
 MIN_NUMBER_SIM = 0.35  # stage 2: same number needs at least this much title/content likeness
+MIN_TITLE_SIM = 0.5  # stage 3b: share of title words two renumbered headings have in common
 MIN_CONTAIN = 0.6  # split/merge: share of a part's shingles found in the whole
 MIN_SHINGLES = 6  # below this a section is too short for content evidence
 
@@ -131,16 +132,39 @@ def align(old: list[Section], new: list[Section]) -> list[SectionMatch]:
         if info.sec.index in pairs or not info.ntitle:
             continue
         candidates = [j for j in by_title.get(info.ntitle, []) if j not in taken and b[j].sec.kind == info.sec.kind]
-        if len(candidates) > 1:  # a repeated title ("Recitals"): let content decide
+        if not info.sec.key:
+            # Unnumbered titles repeat ("LEGAL TEXT", "Recitals"): only content can tell.
             candidates = [j for j in candidates if jaccard(info.tree, b[j].tree) >= MIN_CONTENT_SIM]
         if candidates:
-            pair(info.sec.index, max(candidates, key=lambda j: jaccard(info.tree, b[j].tree)))
+            # A title listed twice (a summary of commitments, then the chapter): the closest
+            # content wins, and without any shared content, the fuller section.
+            pair(info.sec.index, max(candidates, key=lambda j: (jaccard(info.tree, b[j].tree), len(b[j].tree))))
+
+    # 3b. A similar title under another number ("Risk identification" became "Systemic risk
+    # identification"), same kind of numbered heading, best pairs first.
+    scored = []
+    for info in a[1:]:
+        if info.sec.index in pairs or not info.sec.key:
+            continue
+        words = _title_words(info.ntitle)
+        for other in b[1:]:
+            j = other.sec.index
+            if j in taken or other.sec.kind != info.sec.kind:
+                continue
+            score = jaccard(words, _title_words(other.ntitle))
+            if score >= MIN_TITLE_SIM:
+                scored.append((score, jaccard(info.tree, other.tree), len(other.tree), info.sec.index, j))
+    for *_, i, j in sorted(scored, reverse=True):
+        if i not in pairs and j not in taken:
+            pair(i, j)
 
     # 4. Similar content, through an inverted index of shingles.
     free_old = [i for i in range(1, len(a)) if i not in pairs and len(a[i].shingles) >= MIN_SHINGLES]
     free_new = [j for j in range(1, len(b)) if j not in taken and len(b[j].shingles) >= MIN_SHINGLES]
     for i, j, _score in _similar_pairs(a, b, free_old, free_new, MIN_CONTENT_SIM):
-        if i not in pairs and j not in taken:
+        # Content alone must not pair a commitment with an unnumbered block that merely
+        # quotes the same legal text: the kinds of heading must agree.
+        if i not in pairs and j not in taken and a[i].sec.kind == b[j].sec.kind:
             pair(i, j)
 
     # Headings without content (a commitment whose text is all in its measures) pair up
@@ -148,6 +172,15 @@ def align(old: list[Section], new: list[Section]) -> list[SectionMatch]:
     _pair_parents_by_children(a, b, pairs, taken)
 
     return _statuses(a, b, pairs, taken)
+
+
+_STOPWORDS = frozenset(["a", "an", "and", "the", "of", "for", "to", "in", "on", "by", "with", "from", "or", "at", "as"])
+
+
+def _title_words(ntitle: str) -> frozenset[int]:
+    # Plurals folded ("assessments" ~ "assessment"), small words ignored.
+    return frozenset(hash(w[:-1] if w.endswith("s") and len(w) > 3 else w)
+                     for w in ntitle.split() if w not in _STOPWORDS)
 
 
 def _title_sim(x: _Info, y: _Info) -> float:
@@ -186,7 +219,7 @@ def _pair_parents_by_children(a: list[_Info], b: list[_Info], pairs: dict[int, i
         votes.pop(None, None)
         if votes:
             j, n = votes.most_common(1)[0]
-            if j not in taken and j != 0 and n * 2 >= len(info.sec.children):
+            if j not in taken and j != 0 and n * 2 >= len(info.sec.children) and b[j].sec.kind == info.sec.kind:
                 pairs[i] = j
                 taken.add(j)
 

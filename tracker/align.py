@@ -25,6 +25,9 @@ from tracker.sections import Section, norm_text
 MIN_CONTENT_SIM = 0.5  # stage 4: Jaccard of shingles to call two sections the same
 MIN_NUMBER_SIM = 0.35  # stage 2: same number needs at least this much title/content likeness
 MIN_TITLE_SIM = 0.5  # stage 3b: share of title words two renumbered headings have in common
+MIN_CHILD_SIM = 0.2  # subsections of paired parents: mean of title and content likeness
+MIN_WORD_SIM = 0.45  # stage 5: content-word overlap of leftover numbered sections
+MIN_WORDS = 12
 MIN_CONTAIN = 0.6  # split/merge: share of a part's shingles found in the whole
 MIN_SHINGLES = 6  # below this a section is too short for content evidence
 
@@ -40,6 +43,12 @@ class _Info:
     def shingles(self) -> frozenset[int]:
         """Shingles of the title and own text."""
         return shingles(f"{self.sec.title or ''} {self.sec.text}")
+
+    @cached_property
+    def words(self) -> frozenset[str]:
+        """Content words of the section with its subsections."""
+        text = " ".join([self.sec.title or "", self.sec.text] + [self._infos[c].sec.text for c in self.sec.children])
+        return frozenset(w for w in norm_text(text).split() if len(w) > 3)
 
     @cached_property
     def tree(self) -> frozenset[int]:
@@ -163,13 +172,24 @@ def align(old: list[Section], new: list[Section]) -> list[SectionMatch]:
     free_new = [j for j in range(1, len(b)) if j not in taken and len(b[j].shingles) >= MIN_SHINGLES]
     for i, j, _score in _similar_pairs(a, b, free_old, free_new, MIN_CONTENT_SIM):
         # Content alone must not pair a commitment with an unnumbered block that merely
-        # quotes the same legal text: the kinds of heading must agree.
-        if i not in pairs and j not in taken and a[i].sec.kind == b[j].sec.kind:
+        # quotes the same legal text; numbered sections may change kind (measures that
+        # became an appendix).
+        if i not in pairs and j not in taken and _compatible(a[i], b[j]):
             pair(i, j)
 
     # Headings without content (a commitment whose text is all in its measures) pair up
-    # when their subsections did.
+    # when their subsections did; then leftover subsections of paired parents pair on
+    # weaker evidence, since a measure rarely leaves its commitment.
     _pair_parents_by_children(a, b, pairs, taken)
+    _pair_children_of_pairs(a, b, pairs, taken)
+
+    # 5. Redrafted numbered sections anywhere: their content words, best pairs first.
+    olds = [i for i in range(1, len(a)) if i not in pairs and a[i].sec.key and len(a[i].words) >= MIN_WORDS]
+    news = [j for j in range(1, len(b)) if j not in taken and b[j].sec.key and len(b[j].words) >= MIN_WORDS]
+    for i, j, _score in _similar_pairs(a, b, olds, news, MIN_WORD_SIM, attr="words"):
+        if i not in pairs and j not in taken:
+            pair(i, j)
+    _pair_children_of_pairs(a, b, pairs, taken)
 
     return _statuses(a, b, pairs, taken)
 
@@ -183,26 +203,35 @@ def _title_words(ntitle: str) -> frozenset[int]:
                      for w in ntitle.split() if w not in _STOPWORDS)
 
 
+def _compatible(x: _Info, y: _Info) -> bool:
+    """Both numbered (of any kind) or both unnumbered."""
+    return (x.sec.key is None) == (y.sec.key is None)
+
+
 def _title_sim(x: _Info, y: _Info) -> float:
     if not x.ntitle or not y.ntitle:
         return 0.0
     return jaccard(frozenset(x.ntitle.split()), frozenset(y.ntitle.split()))
 
 
-def _similar_pairs(a: list[_Info], b: list[_Info], olds: list[int], news: list[int], threshold: float):
-    """Candidate pairs sharing shingles, scored by Jaccard, best first."""
-    index: dict[int, list[int]] = defaultdict(list)
+def _similar_pairs(a: list[_Info], b: list[_Info], olds: list[int], news: list[int], threshold: float,
+                   attr: str = "shingles"):
+    """Candidate pairs sharing features (shingles or words), by Jaccard, best first.
+
+    An inverted index means only pairs with something in common are ever scored."""
+    index: dict = defaultdict(list)
     for j in news:
-        for h in b[j].shingles:
+        for h in getattr(b[j], attr):
             index[h].append(j)
     scored = []
     for i in olds:
+        mine = getattr(a[i], attr)
         counts: Counter = Counter()
-        for h in a[i].shingles:
+        for h in mine:
             for j in index.get(h, ()):
                 counts[j] += 1
         for j, inter in counts.items():
-            union = len(a[i].shingles) + len(b[j].shingles) - inter
+            union = len(mine) + len(getattr(b[j], attr)) - inter
             score = inter / union
             if score >= threshold:
                 scored.append((score, i, j))
@@ -224,7 +253,41 @@ def _pair_parents_by_children(a: list[_Info], b: list[_Info], pairs: dict[int, i
                 taken.add(j)
 
 
+def _pair_children_of_pairs(a: list[_Info], b: list[_Info], pairs: dict[int, int], taken: set[int]) -> None:
+    for i, j in sorted(pairs.items()):
+        olds = [c for c in a[i].sec.children if c not in pairs and a[c].sec.key]
+        news = [c for c in b[j].sec.children if c not in taken and b[c].sec.key]
+        if not olds or not news:
+            continue
+        scored = []
+        for c in olds:
+            for d in news:
+                if not _compatible(a[c], b[d]):
+                    continue
+                title = jaccard(_title_words(a[c].ntitle), _title_words(b[d].ntitle))
+                # Word sets, not 3-grams: a redrafted measure keeps its vocabulary more than
+                # its phrasing.
+                score = (title + jaccard(a[c].words, b[d].words)) / 2
+                if score >= MIN_CHILD_SIM:
+                    scored.append((score, c, d))
+        for _, c, d in sorted(scored, reverse=True):
+            if c not in pairs and d not in taken:
+                pairs[c] = d
+                taken.add(d)
+
+
 def _statuses(a: list[_Info], b: list[_Info], pairs: dict[int, int], taken: set[int]) -> list[SectionMatch]:
+    # Leftovers contained in each other are one section rewritten: a pair, not a split or a
+    # merge (those are one-to-many).
+    unmatched_old = [i for i in range(1, len(a)) if i not in pairs]
+    unmatched_new = [j for j in range(1, len(b)) if j not in taken]
+    merged_into = _contained_in(a, b, unmatched_old, range(1, len(b)))
+    split_from = _contained_in(b, a, unmatched_new, range(1, len(a)))
+    for i, (j, _) in list(merged_into.items()):
+        if j not in taken and split_from.get(j, (None,))[0] == i and a[i].sec.kind == b[j].sec.kind:
+            pairs[i] = j
+            taken.add(j)
+            del merged_into[i], split_from[j]
     in_order = _longest_increasing(sorted(pairs.items()))
     rows: list[SectionMatch] = []
     for i, j in pairs.items():
@@ -249,17 +312,14 @@ def _statuses(a: list[_Info], b: list[_Info], pairs: dict[int, int], taken: set[
         rows.append(_row(o, n, status, sim))
 
     # Splits and merges: what is left over, contained in a section of the other version.
-    unmatched_old = [i for i in range(1, len(a)) if i not in pairs]
-    unmatched_new = [j for j in range(1, len(b)) if j not in taken]
-    merged_into = _contained_in(a, b, unmatched_old, range(1, len(b)))
-    split_from = _contained_in(b, a, unmatched_new, range(1, len(a)))
-    for i in unmatched_old:
+    split_sources = {i for i, _ in split_from.values()}
+    for i in (i for i in unmatched_old if i not in pairs):
         if i in merged_into:
             j, score = merged_into[i]
             rows.append(_row(a[i].sec, b[j].sec, "merged", score))
-        else:
+        elif i not in split_sources:  # a section split into others is not also removed
             rows.append(_row(a[i].sec, None, "removed", 0.0))
-    for j in unmatched_new:
+    for j in (j for j in unmatched_new if j not in taken):
         if j in split_from:
             i, score = split_from[j]
             rows.append(_row(a[i].sec, b[j].sec, "split", score))

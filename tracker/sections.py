@@ -40,8 +40,12 @@ class Section:
 
     @property
     def kind(self) -> str | None:
-        """The numbering kind: "commitment", "measure", "article", ... (None when unnumbered)."""
-        return self.key.split(" ")[0] if self.key else None
+        """The numbering kind: "commitment", "measure", "article", ... ("decimal" for a bare
+        "3.2", None when unnumbered)."""
+        if not self.key:
+            return None
+        first = self.key.split(" ")[0]
+        return "decimal" if first[0].isdigit() else first
 
 
 def norm_number(number: str) -> str:

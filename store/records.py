@@ -226,7 +226,8 @@ class Hunk:
 
 @dataclass
 class Change:
-    """The difference between two versions: the section alignment and the hunks."""
+    """The difference between two versions: the section alignment and the hunks, both in
+    document order (removed sections right after where their predecessor now stands)."""
 
     sections: list[SectionMatch] = field(default_factory=list)
     hunks: list[Hunk] = field(default_factory=list)

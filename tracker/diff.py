@@ -40,6 +40,7 @@ class _Loose:
     order: tuple[float, ...]
     group: tuple  # adjacent loose paragraphs of one group form one hunk
     heading: str | None = None  # set on the heading line of a whole added/removed section
+    tentative: tuple | None = None  # a one-for-one replacement, paired unless a move claims it
     sh: frozenset[int] = field(default_factory=frozenset)
     used: bool = False
 
@@ -63,6 +64,7 @@ def diff_texts(old_text: str, new_text: str) -> Change:
         elif o is not None and n is not None:
             hunks += _section_pair(row, o, n, pos, loose)
     hunks += _moves(loose)
+    hunks += _confirm_tentative(loose)
     hunks += _leftovers(loose)
     hunks.sort(key=lambda kh: kh[0])
     return Change(sections=rows, hunks=[classify(h) for _, h in hunks])
@@ -118,11 +120,19 @@ def _pair_run(deleted, inserted, o: Section, n: Section, pos: int, loose: list[_
     out: list[tuple[tuple, Hunk]] = []
     start = 0
     used_ins: set[int] = set()
-    # One paragraph replaced by one at the same place is that paragraph edited, however much.
-    threshold = 0.0 if len(deleted) == 1 and len(inserted) == 1 else PAIR_SIMILARITY
+    if len(deleted) == 1 and len(inserted) == 1:
+        (d_pos, d_text), (i_pos, i_text) = deleted[0], inserted[0]
+        sim = jaccard(frozenset(norm_text(d_text).split()), frozenset(norm_text(i_text).split()))
+        if sim < PAIR_SIMILARITY:
+            # One paragraph replaced by one at the same place is that paragraph edited, however
+            # much, unless one side turns out to be half of a move: decided after moves.
+            key = ("tentative", o.index, d_pos)
+            loose.append(_Loose(-1, d_text, o.path, (pos, d_pos, 0.5), ("para", -1, o.index, pos), tentative=key))
+            loose.append(_Loose(1, i_text, n.path, (pos, i_pos), ("para", 1, n.index, pos), tentative=key))
+            return out
     for d_pos, d_text in deleted:
         d_sh = frozenset(norm_text(d_text).split())
-        best, best_sim = None, threshold
+        best, best_sim = None, PAIR_SIMILARITY
         for k in range(start, len(inserted)):
             sim = jaccard(d_sh, frozenset(norm_text(inserted[k][1]).split()))
             if sim >= best_sim:
@@ -183,6 +193,21 @@ def _moves(loose: list[_Loose]) -> list[tuple[tuple, Hunk]]:
             continue
         d.used = x.used = True
         out.append((x.order, Hunk("moved", d.path, x.path, d.text, x.text, diff_words(d.text, x.text))))
+    return out
+
+
+def _confirm_tentative(loose: list[_Loose]) -> list[tuple[tuple, Hunk]]:
+    """One-for-one replacements whose halves no move claimed: each is one edited paragraph."""
+    halves: dict[tuple, dict[int, _Loose]] = defaultdict(dict)
+    for x in loose:
+        if x.tentative is not None and not x.used:
+            halves[x.tentative][x.side] = x
+    out: list[tuple[tuple, Hunk]] = []
+    for pair in halves.values():
+        if len(pair) == 2:
+            d, i = pair[-1], pair[1]
+            d.used = i.used = True
+            out.append((i.order, Hunk("modified", d.path, i.path, d.text, i.text, diff_words(d.text, i.text))))
     return out
 
 

@@ -89,6 +89,7 @@ SUBSTANTIVE_FLAGS = {
 _QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "«": '"', "»": '"', "‘": "'", "’": "'", "‚": "'",
                          "–": "-", "—": "-", "‐": "-", "‑": "-", "−": "-"})
 _LIST_ITEM = re.compile(r"^\s*(?:[-*•]|\(?[0-9a-zA-Z]{1,4}[.)]|\([ivxlc]{1,6}\))\s+")
+_NON_ALNUM = re.compile(r"[\W_]+")  # everything but letters and digits, hyphens included
 _MARKER = re.compile(r"(?m)^\s*(?:#{1,6}\s+|[-*•]\s+|\(?[0-9a-zA-Z]{1,4}[.)]\s+|\([ivxlc]{1,6}\)\s+)")
 
 
@@ -96,12 +97,11 @@ def cosmetic_form(text: str) -> str:
     """`text` without everything a cosmetic change may touch."""
     text = unicodedata.normalize("NFKC", text).translate(_QUOTES)
     text = _MARKER.sub("", text)
-    text = text.casefold().replace("-", "")
-    return "".join(ch for ch in text if ch.isalnum())
+    return _NON_ALNUM.sub("", text.casefold())
 
 
 def _count(regex: re.Pattern, text: str) -> Counter:
-    return Counter(m.group(0) for m in regex.finditer(text.casefold()))
+    return Counter(regex.findall(text.casefold()))
 
 
 def _changed(regex: re.Pattern, old: str, new: str) -> list[str]:

@@ -359,11 +359,15 @@ def _contained_in(x: list[_Info], y: list[_Info], parts: list[int], wholes) -> d
         for h in sh:
             for k in index.get(h, ()):
                 counts[k] += 1
-        if counts:
-            k, inter = counts.most_common(1)[0]
+        # The best whole of a compatible kind: a commitment is not merged into an untitled
+        # block that happens to repeat its words.
+        for k, inter in counts.most_common():
+            if not _compatible(x[p], y[k]):
+                continue
             score = inter / len(sh)
             if score >= MIN_CONTAIN:
                 found[p] = (k, score)
+            break
     return found
 
 

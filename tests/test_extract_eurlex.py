@@ -26,3 +26,14 @@ def test_regulation_structure_is_recognised():
     assert "\n\n  (i) enable providers to have a good understanding; and\n\n" in text  # nested point
     assert "greater than 10^25." in text
     assert "(1) The purpose of this Regulation" in text  # recitals keep their numbers
+
+
+def test_consolidation_markers_are_not_text():
+    consolidated = (
+        '<html><body><p class="oj-ti-art">Article 51</p><p class="oj-sti-art">Classification</p>'
+        '<p class="modref">▼M1</p><p>2. A model shall be presumed to have high impact capabilities '
+        'when ►M1 the cumulative amount of computation ◄ exceeds 10<sup>25</sup>.</p></body></html>'
+    )
+    text = extract_html(consolidated).to_text()
+    assert "▼" not in text and "►" not in text and "◄" not in text and "M1" not in text
+    assert "when the cumulative amount of computation exceeds 10^25." in text

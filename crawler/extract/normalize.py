@@ -10,9 +10,17 @@ _SPACES = re.compile(r"[ \t\r\n\f\v\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u
 _BULLETS = "\u2022\u25cf\u25aa\u25a0\u25e6\u2023\u2043\u2219\u00b7\u25cb\uf0b7\uf0a7\u2013\u2014-*"
 
 
+# EUR-Lex consolidated texts mark amended passages with "▼B", "▼M1", "►M1 ... ◄", "▼C1":
+# editorial apparatus, not text of the law (and "M1" would read as a changed number).
+_CONSOLIDATION_MARKS = re.compile(r"[▼►]\s?(?:[A-Z]\d{0,3})?\b|◄")
+
+
 def normalize_inline(text: str) -> str:
-    """NFC, soft hyphens and zero-width characters removed, all white space folded to one space."""
+    """NFC, soft hyphens, zero-width characters and EUR-Lex consolidation markers removed, all
+    white space folded to one space."""
     text = unicodedata.normalize("NFC", text).translate(_INVISIBLE)
+    if "▼" in text or "►" in text or "◄" in text:
+        text = _CONSOLIDATION_MARKS.sub(" ", text)
     return _SPACES.sub(" ", text).strip()
 
 

@@ -145,3 +145,22 @@ def test_same_text_in_two_encodings_has_no_hunks():
     latin1 = _html_text(page.encode("latin-1"), "text/html; charset=iso-8859-1")
     undeclared = _html_text(page.encode("latin-1"))
     assert diff_texts(utf8, latin1).hunks == [] and diff_texts(utf8, undeclared).hunks == []
+
+
+def test_amended_regulation_one_substantive_change_and_restyled_headings(corpus):
+    """The corpus AI Act provisions against an 'amended' rendering of them: Article 52(1)'s
+    deadline changed, and every heading restyled as another publisher prints it."""
+    import re
+
+    from crawler.extract.plain import extract_plain
+
+    source = (corpus / "ai-act" / "oj-2024-07-12.gpai-provisions.md").read_text(encoding="utf-8")
+    amended = source.replace("within two weeks after that requirement", "within 10 days after that requirement")
+    assert amended != source
+    # Another rendering: "## Article 52" / "### Procedure" become one upper-case heading line.
+    amended = re.sub(r"(?m)^## (Article \d+)\n\n### (.+)$", lambda m: f"## {m.group(1).upper()} — {m.group(2)}", amended)
+    change = diff_texts(extract_plain(source).to_text(), extract_plain(amended).to_text())
+    substantive = [h for h in change.hunks if h.classification == "substantive"]
+    assert len(substantive) == 1, [h.to_json() for h in substantive]
+    assert "duration" in substantive[0].flags and "Article 52" in " ".join(substantive[0].new_path).title()
+    assert all(h.classification == "cosmetic" for h in change.hunks if h is not substantive[0])

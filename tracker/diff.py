@@ -92,7 +92,6 @@ def _section_pair(row: SectionMatch, o: Section, n: Section, pos: int, loose: li
         out.append(((pos, -1), Hunk(kind, o.path, n.path, head_o, head_n, diff_words(head_o, head_n))))
     if o.blocks == n.blocks:
         return out
-    k = 0
     deleted: list[tuple[int, str]] = []
     inserted: list[tuple[int, str]] = []
     o_pos = n_pos = 0
@@ -110,7 +109,6 @@ def _section_pair(row: SectionMatch, o: Section, n: Section, pos: int, loose: li
             else:
                 inserted.append((n_pos, item))
                 n_pos += 1
-            k += 1
     out += _pair_run(deleted, inserted, o, n, pos, loose)
     return out
 

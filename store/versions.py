@@ -195,9 +195,14 @@ def history(db: sqlite_utils.Database, document: str) -> list[VersionRow]:
 
 
 def find_version(db: sqlite_utils.Database, document: str, ref: str | int | None = None) -> VersionRow | None:
-    """The version of `document` named by `ref`: a number, a negative index (-1 = latest),
-    a label (case-insensitive, the latest with that label), or None for the latest."""
-    versions = history(db, document)
+    """The version of `document` named by `ref` (see `pick_version`)."""
+    return pick_version(history(db, document), ref)
+
+
+def pick_version(versions: list[VersionRow], ref: str | int | None = None) -> VersionRow | None:
+    """The version among `versions` (oldest first) named by `ref`: a number, a negative index
+    (-1 = latest), a label (case-insensitive, the latest with that label), or None for the
+    latest."""
     if not versions:
         return None
     if ref is None:

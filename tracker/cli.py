@@ -20,7 +20,7 @@ from rich.table import Table
 from crawler.runner import CrawlError
 from store.db import StoreError, open_db
 from store.queries import document_ids, documents, last_fetches, version_counts
-from store.versions import find_version, history, version_text
+from store.versions import find_version, history, pick_version, version_text
 from tracker.config import Config, ConfigError, load_config
 
 EXIT_DIFFERENCES = 1
@@ -313,8 +313,9 @@ def diff_cmd(ctx: click.Context, document: str, old: str | None, new: str | None
     versions = history(db, document)
     if len(versions) < 2 and (old is None or new is None):
         raise RegwatchError(f"{document} has {len(versions)} version(s): nothing to compare yet")
-    v_old = find_version(db, document, old) if old is not None else versions[-2]
-    v_new = find_version(db, document, new) if new is not None else versions[-1]
+    # One history read; both references resolve against it.
+    v_old = pick_version(versions, old) if old is not None else versions[-2]
+    v_new = pick_version(versions, new) if new is not None else versions[-1]
     for ref, v in ((old, v_old), (new, v_new)):
         if v is None:
             raise RegwatchError(f"{document} has no version {ref!r} (see `regwatch history {document}`)")

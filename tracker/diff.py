@@ -71,14 +71,13 @@ def diff_texts(old_text: str, new_text: str) -> Change:
 
 
 def _full(sec: Section) -> str:
-    head = ("#" * max(1, sec.level) + " " + sec.heading) if sec.heading else ""
-    return "\n\n".join(p for p in [head, *sec.blocks] if p)
+    return "\n\n".join(p for p in [sec.heading_line, *sec.blocks] if p)
 
 
 def _whole_section(side: int, sec: Section, pos: int) -> list[_Loose]:
     path = sec.path
     group = ("section", side, sec.index)
-    out = [_Loose(side, "#" * max(1, sec.level) + " " + (sec.heading or ""), path, (pos, -1), group,
+    out = [_Loose(side, sec.heading_line, path, (pos, -1), group,
                   heading=sec.heading)]
     out += [_Loose(side, b, path, (pos, k), group) for k, b in enumerate(sec.blocks)]
     return out

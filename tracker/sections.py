@@ -34,6 +34,13 @@ class Section:
         return "\n\n".join(self.blocks)
 
     @property
+    def heading_line(self) -> str:
+        """The heading as it is serialised in the text ("### Article 53 — ..."), "" for the preamble."""
+        if self.heading is None:
+            return ""
+        return Block("heading", self.heading, level=self.level).to_text()
+
+    @property
     def key(self) -> str | None:
         """The number, normalised for comparison ("commitment ii.12")."""
         return norm_number(self.number) if self.number else None

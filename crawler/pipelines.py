@@ -76,8 +76,7 @@ class ExtractPipeline:
             return item
         source = self.sources.get(item.source)
         followed = item.discovered_from is not None
-        selector = None if followed or source is None else source.selector
-        exclude = None if followed or source is None else source.exclude
+        selector, exclude = source.extraction_options(followed) if source else (None, None)
         try:
             future = self.pool.submit(extract_body, item.body, item.declared_type, selector, exclude)
             _apply(item, await asyncio.wrap_future(future))

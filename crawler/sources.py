@@ -27,6 +27,11 @@ class CrawlSource:
         """"listing" when the source follows links to publications, else "page"."""
         return "listing" if self.follow else "page"
 
+    def extraction_options(self, followed: bool) -> tuple[str | None, list[str] | None]:
+        """(selector, exclude) for a body fetched for this source: none for a publication
+        followed from a listing, whose own page the listing's selector does not describe."""
+        return (None, None) if followed else (self.selector, self.exclude)
+
     def to_dict(self) -> dict:
         """Plain dict (JSON-safe) of this source."""
         return asdict(self)

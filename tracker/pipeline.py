@@ -13,6 +13,7 @@ import sqlite_utils
 
 from crawler.extract import EXTRACTOR_VERSION, ExtractionError, extract, sniff
 from crawler.runner import CrawlSummary, run_crawl
+from crawler.sources import CrawlSource
 from store.changes import delete_changes, pending_pairs, save_change
 from store.db import open_db
 from store.queries import source_config, versions_with_source
@@ -78,9 +79,9 @@ def reprocess(config: Config, on_version: Callable[[int], None] | None = None) -
         for version_id, _document, source, discovered_from, declared, sniffed in versions_with_source(db):
             report.versions += 1
             settings = source_config(db, source) if source else None
-            followed = discovered_from is not None
-            selector = None if followed or not settings else settings.get("selector")
-            exclude = None if followed or not settings else settings.get("exclude")
+            selector, exclude = (
+                CrawlSource(**settings).extraction_options(discovered_from is not None) if settings else (None, None)
+            )
             raw = version_raw(db, version_id)
             try:
                 content_type = sniff(raw, sniffed)

@@ -63,9 +63,5 @@ def crawl_settings(
         # No listening port in a long-running tracker.
         "TELNETCONSOLE_ENABLED": False,
         "LOG_LEVEL": "WARNING",
-        "REQUEST_FINGERPRINTER_IMPLEMENTATION": "2.7",
-        # A page and its PDF can be fetched once per crawl each; the dupe filter would drop a
-        # listing's link to a URL that is also a configured source, which is fine.
-        "DUPEFILTER_CLASS": "scrapy.dupefilters.RFPDupeFilter",
         "DOWNLOAD_WARNSIZE": 0,
     }

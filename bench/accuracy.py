@@ -27,9 +27,12 @@ Printed per pair and overall:
 
 The same evaluation is used by `tests/test_alignment_corpus.py`.
 
-Later benchmarks (the obligations mapping: which Code measures implement which AI Act
-obligation) plug in through `BENCHMARKS` below: a function from the corpus directory to a list
-of `PairReport`s, printed under its own heading.
+The second benchmark scores the links of hunks to obligations: `tests/data/obligations/<pair>.yaml`
+labels real hunks of a pair with the obligations an expert names (a note per label). Both
+sides are reduced to their most specific ids (a link to Article 55(1)(c) implies 55(1)), then
+  - precision: of the links regwatch makes on the labelled hunks, the share the expert made;
+  - recall: of the expert's links, the share regwatch makes.
+`tests/test_obligations_corpus.py` uses the same evaluation.
 """
 
 from __future__ import annotations
@@ -326,19 +329,165 @@ def alignment_benchmark(corpus: Path, names: Iterable[str] | None = None) -> lis
     return [run_pair(spec, corpus) for spec in load_pairs(names=names)]
 
 
-def obligations_benchmark(corpus: Path, names: Iterable[str] | None = None) -> list[PairReport]:
-    """Hook for the obligations mapping (which Code commitments/measures implement which AI
-    Act provision). Not implemented yet: it is to read expectations written from the
-    documents' LEGAL TEXT lines (e.g. `tests/data/obligations/*.yaml`), run the mapping and
-    return one `PairReport`-like group per Code version. Returns nothing until then."""
-    return []
+# --- obligations mapping -------------------------------------------------------------------
+
+OBLIGATION_DATA = ROOT / "tests" / "data" / "obligations"
 
 
-# (heading printed above the table, benchmark function)
-BENCHMARKS: list[tuple[str, Callable[..., list[PairReport]]]] = [
-    ("alignment accuracy (expectations written from the documents' own notes)", alignment_benchmark),
-    ("obligations mapping accuracy", obligations_benchmark),
-]
+@dataclass(frozen=True)
+class Label:
+    """One labelled hunk: where to find it and the obligations an expert names for it."""
+
+    path: str  # a substring of a heading of the hunk's new path (old path when new is empty)
+    text: str  # a verbatim substring of its new text (old text when new is empty)
+    obligations: frozenset[str]
+    note: str = ""
+
+    def matches(self, hunk: Any) -> bool:
+        """True when `hunk` is the one this label names."""
+        path = hunk.new_path or hunk.old_path
+        in_path = any(self.path.casefold() in h.casefold() for h in path)
+        return in_path and (self.text in hunk.new_text or self.text in hunk.old_text)
+
+
+@dataclass
+class LabelSpec:
+    """A pair of corpus files and its labelled hunks."""
+
+    name: str
+    old_file: str
+    new_file: str
+    labels: list[Label]
+
+
+def load_labels(path: Path) -> LabelSpec:
+    """Read one `tests/data/obligations/<pair>.yaml` file."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    labels = [
+        Label(item["hunk"]["path"], item["hunk"]["text"], frozenset(item.get("obligations") or []),
+              item.get("note", ""))
+        for item in data["labels"]
+    ]
+    return LabelSpec(data["pair"], data["old"]["file"], data["new"]["file"], labels)
+
+
+def label_files(names: Iterable[str] | None = None) -> list[Path]:
+    """The labelled pairs (all, or those named)."""
+    files = sorted(OBLIGATION_DATA.glob("*.yaml"))
+    return [f for f in files if not names or f.stem in set(names)]
+
+
+@dataclass
+class Judged:
+    """A label, the hunks it matched and the obligations regwatch linked to the hunk."""
+
+    label: Label
+    matched: int
+    predicted: frozenset[str]
+    gold: frozenset[str]
+
+    @property
+    def right(self) -> frozenset[str]:
+        """Predicted and named by the expert."""
+        return self.predicted & self.gold
+
+    def explain(self) -> str:
+        """One line for a failing label."""
+        if self.matched != 1:
+            return f"{self.label.path!r} / {self.label.text[:50]!r}: matches {self.matched} hunks"
+        extra, missed = sorted(self.predicted - self.gold), sorted(self.gold - self.predicted)
+        return f"{self.label.path!r} / {self.label.text[:50]!r}: extra {extra}, missed {missed}"
+
+
+@dataclass
+class MappingReport:
+    """Precision and recall of the links of one pair's labelled hunks."""
+
+    name: str
+    judged: list[Judged] = field(default_factory=list)
+    error: str | None = None
+
+    @property
+    def predicted(self) -> int:
+        """Links regwatch made on the labelled hunks."""
+        return sum(len(j.predicted) for j in self.judged)
+
+    @property
+    def gold(self) -> int:
+        """Links the expert made."""
+        return sum(len(j.gold) for j in self.judged)
+
+    @property
+    def right(self) -> int:
+        """Links both made."""
+        return sum(len(j.right) for j in self.judged)
+
+    @property
+    def precision(self) -> float | None:
+        """Right links / regwatch's links."""
+        return self.right / self.predicted if self.predicted else None
+
+    @property
+    def recall(self) -> float | None:
+        """Right links / the expert's links."""
+        return self.right / self.gold if self.gold else None
+
+    def failures(self) -> list[Judged]:
+        """Labels whose links differ from regwatch's (or that match no single hunk)."""
+        return [j for j in self.judged if j.matched != 1 or j.predicted != j.gold]
+
+
+def most_specific(ids: Iterable[str]) -> frozenset[str]:
+    """`ids` without any that is an ancestor of another (a link to 55(1)(c) implies 55(1))."""
+    from tracker.obligations.catalog import shipped_catalog
+
+    catalog = shipped_catalog()
+    ids = set(ids)
+    implied = {a for i in ids for a in catalog.ancestors(i)}
+    return frozenset(ids - implied)
+
+
+def run_labels(spec: LabelSpec, corpus: Path) -> MappingReport:
+    """Diff a labelled pair and judge regwatch's links on every labelled hunk."""
+    from tracker.diff import diff_texts
+
+    old_path, new_path = corpus / spec.old_file, corpus / spec.new_file
+    for p in (old_path, new_path):
+        if not p.is_file():
+            return MappingReport(spec.name, error=f"missing corpus file {p}")
+    change = diff_texts(corpus_text(old_path), corpus_text(new_path))
+    report = MappingReport(spec.name)
+    for label in spec.labels:
+        hits = [h for h in change.hunks if label.matches(h)]
+        predicted = most_specific(link["id"] for link in hits[0].obligations) if len(hits) == 1 else frozenset()
+        report.judged.append(Judged(label, len(hits), predicted, most_specific(label.obligations)))
+    return report
+
+
+def obligations_benchmark(corpus: Path, names: Iterable[str] | None = None) -> list[MappingReport]:
+    """Links of real hunks to obligations against `tests/data/obligations/*.yaml`."""
+    return [run_labels(load_labels(f), corpus) for f in label_files(names)]
+
+
+def format_mapping(heading: str, reports: Sequence[MappingReport], *, failures: bool = False) -> str:
+    """The printed table of the mapping benchmark (and, if asked, each differing label)."""
+    lines = [heading]
+    ok = [r for r in reports if r.error is None]
+    overall = MappingReport("overall", [j for r in ok for j in r.judged])
+    width = max([len(r.name) for r in reports] + [len("overall")]) + 2
+    for r in [*reports, overall]:
+        if r.error:
+            lines.append(f"  {r.name:<{width}} skipped: {r.error}")
+            continue
+        lines.append(
+            f"  {r.name:<{width}} {len(r.judged):3d} labelled hunks  {r.right:3d}/{r.predicted:<3d} links right"
+            f"  precision {_fmt(r.precision)}  recall {_fmt(r.recall)}"
+        )
+    if failures:
+        for r in ok:
+            for j in r.failures():
+                lines.append(f"    DIFF {r.name}: {j.explain()}")
+    return "\n".join(lines)
 
 
 def _fmt(value: float | None) -> str:
@@ -364,6 +513,15 @@ def format_report(heading: str, reports: Sequence[PairReport], *, failures: bool
     return "\n".join(lines)
 
 
+# (heading printed above the table, benchmark function, formatter)
+BENCHMARKS: list[tuple[str, Callable[..., list], Callable[..., str]]] = [
+    ("alignment accuracy (expectations written from the documents' own notes)", alignment_benchmark,
+     format_report),
+    ("obligations mapping accuracy (hunks labelled as an expert would, tests/data/obligations)",
+     obligations_benchmark, format_mapping),
+]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Command-line entry point."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -374,10 +532,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.corpus.is_dir():
         print(f"corpus not found: {args.corpus}", file=sys.stderr)
         return 2
-    for heading, bench in BENCHMARKS:
+    for heading, bench, fmt in BENCHMARKS:
         reports = bench(args.corpus, args.pair)
         if reports:
-            print(format_report(heading, reports, failures=args.failures))
+            print(fmt(heading, reports, failures=args.failures))
     return 0
 
 

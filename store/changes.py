@@ -9,7 +9,7 @@ import sqlite_utils
 
 from store.db import transaction
 from store.records import Change
-from store.versions import now_iso
+from store.versions import ORDER_SQL, now_iso
 
 
 def save_change(
@@ -46,6 +46,15 @@ def save_change(
                 for k, h in enumerate(change.hunks)
             ],
         )
+        ids = dict(conn.execute("SELECT ordinal, id FROM hunks WHERE change_id = ?", (change_id,)).fetchall())
+        conn.executemany(
+            "INSERT INTO hunk_obligations (hunk_id, obligation, method, confidence, reason) VALUES (?, ?, ?, ?, ?)",
+            [
+                (ids[k], link["id"], link["method"], link["confidence"], link["reason"])
+                for k, h in enumerate(change.hunks)
+                for link in h.obligations
+            ],
+        )
         return change_id
 
 
@@ -57,21 +66,25 @@ def delete_changes(db: sqlite_utils.Database) -> None:
 
 
 def pending_pairs(db: sqlite_utils.Database, document: str | None = None) -> list[tuple[str, int, int]]:
-    """(document, previous version id, version id) for versions with no stored change yet."""
-    sql = """SELECT v.document, p.id, v.id FROM versions v
-             JOIN versions p ON p.document = v.document AND p.number = v.number - 1
-             WHERE NOT EXISTS (SELECT 1 FROM changes c WHERE c.from_version = p.id AND c.to_version = v.id)"""
-    params: tuple = ()
-    if document:
-        sql += " AND v.document = ?"
-        params = (document,)
-    return db.execute(sql + " ORDER BY v.id", params).fetchall()
+    """(document, previous version id, version id) for consecutive versions in publication
+    order (`store.versions.history`) with no stored change yet. A draft fetched after the
+    final yields draft -> final, never final -> draft."""
+    where, params = ("WHERE v.document = ?", (document,)) if document else ("", ())
+    sql = f"""WITH ordered AS (
+                  SELECT v.document, v.id, LAG(v.id) OVER (PARTITION BY v.document ORDER BY {ORDER_SQL}) AS prev
+                  FROM versions v {where})
+              SELECT document, prev, id FROM ordered
+              WHERE prev IS NOT NULL
+                AND NOT EXISTS (SELECT 1 FROM changes c WHERE c.from_version = prev AND c.to_version = id)"""
+    return db.execute(sql + " ORDER BY id", params).fetchall()
 
 
 def list_changes(
     db: sqlite_utils.Database, *, since: str | None = None, document: str | None = None,
+    obligations: list[str] | None = None,
 ) -> list[dict[str, Any]]:
-    """Stored changes, newest first, with their versions' numbers, labels and times."""
+    """Stored changes, newest first, with their versions' numbers, labels and times; with
+    `obligations`, only changes with a hunk linked to one of those ids."""
     sql = """SELECT c.id, c.document, pv.number, pv.label, nv.number, nv.label, nv.first_seen,
                     c.hunks, c.substantive, c.editorial, c.cosmetic, c.max_significance, c.stats
              FROM changes c JOIN versions pv ON pv.id = c.from_version JOIN versions nv ON nv.id = c.to_version
@@ -83,6 +96,11 @@ def list_changes(
     if document:
         sql += " AND c.document = ?"
         params.append(document)
+    if obligations is not None:
+        marks = ", ".join("?" for _ in obligations) or "NULL"
+        sql += (f" AND EXISTS (SELECT 1 FROM hunks h JOIN hunk_obligations ho ON ho.hunk_id = h.id"
+                f" WHERE h.change_id = c.id AND ho.obligation IN ({marks}))")
+        params += obligations
     rows = db.execute(sql + " ORDER BY nv.first_seen DESC, c.id DESC", params).fetchall()
     keys = ("id", "document", "from_version", "from_label", "to_version", "to_label", "detected_at",
             "hunks", "substantive", "editorial", "cosmetic", "max_significance", "stats")
@@ -95,11 +113,76 @@ def list_changes(
 
 
 def top_hunks(db: sqlite_utils.Database, change_id: int, limit: int = 5) -> list[dict[str, Any]]:
-    """The most significant hunks of a stored change."""
+    """The most significant hunks of a stored change, with the obligations each touches."""
     rows = db.execute(
-        "SELECT kind, classification, significance, section, reasons FROM hunks WHERE change_id = ? "
+        "SELECT id, kind, classification, significance, section, reasons FROM hunks WHERE change_id = ? "
         "ORDER BY significance DESC, ordinal LIMIT ?",
         (change_id, limit),
     ).fetchall()
-    return [{"kind": k, "classification": c, "significance": s, "section": sec, "reasons": json.loads(r)}
-            for k, c, s, sec, r in rows]
+    return [{"kind": k, "classification": c, "significance": s, "section": sec, "reasons": json.loads(r),
+             "obligations": hunk_links(db, hid)}
+            for hid, k, c, s, sec, r in rows]
+
+
+def hunk_links(db: sqlite_utils.Database, hunk_id: int) -> list[dict[str, Any]]:
+    """The obligations a stored hunk is linked to, strongest first."""
+    rows = db.execute(
+        "SELECT obligation, method, confidence, reason FROM hunk_obligations WHERE hunk_id = ? "
+        "ORDER BY confidence DESC, obligation", (hunk_id,),
+    ).fetchall()
+    return [{"id": o, "method": m, "confidence": c, "reason": r} for o, m, c, r in rows]
+
+
+def obligation_change_counts(db: sqlite_utils.Database) -> dict[str, int]:
+    """Per obligation id: the number of stored changes with a hunk linked to it directly."""
+    rows = db.execute(
+        "SELECT ho.obligation, h.change_id FROM hunk_obligations ho JOIN hunks h ON h.id = ho.hunk_id"
+    ).fetchall()
+    out: dict[str, set[int]] = {}
+    for oid, cid in rows:
+        out.setdefault(oid, set()).add(cid)
+    return {oid: len(cids) for oid, cids in out.items()}
+
+
+def obligation_hunks(db: sqlite_utils.Database, obligations: list[str], limit: int = 20) -> list[dict[str, Any]]:
+    """The latest stored hunks linked to any of `obligations`, newest change first."""
+    if not obligations:
+        return []
+    marks = ", ".join("?" for _ in obligations)
+    rows = db.execute(
+        f"""SELECT h.id, c.id, c.document, pv.number, pv.label, nv.number, nv.label, nv.first_seen,
+                   h.kind, h.classification, h.significance, h.section, h.reasons,
+                   ho.obligation, ho.method, ho.confidence, ho.reason
+            FROM hunk_obligations ho JOIN hunks h ON h.id = ho.hunk_id JOIN changes c ON c.id = h.change_id
+            JOIN versions pv ON pv.id = c.from_version JOIN versions nv ON nv.id = c.to_version
+            WHERE ho.obligation IN ({marks})
+            ORDER BY nv.first_seen DESC, c.id DESC, h.significance DESC, h.ordinal LIMIT ?""",
+        (*obligations, limit),
+    ).fetchall()
+    keys = ("hunk_id", "change_id", "document", "from_version", "from_label", "to_version", "to_label",
+            "detected_at", "kind", "classification", "significance", "section", "reasons",
+            "obligation", "method", "confidence", "reason")
+    out = []
+    for r in rows:
+        row = dict(zip(keys, r, strict=True))
+        row["reasons"] = json.loads(row["reasons"])
+        out.append(row)
+    return out
+
+
+def sync_obligations(db: sqlite_utils.Database, version: str, rows: list[dict[str, Any]]) -> bool:
+    """Make the `obligations` table a copy of the catalog `version` (rows: id, title, source,
+    kind, ref, parent, applies_to, serves, data); False when it already was."""
+    current = db.execute("SELECT DISTINCT catalog_version FROM obligations").fetchall()
+    if current == [(version,)]:
+        return False
+    with transaction(db) as conn:
+        conn.execute("DELETE FROM obligations")
+        conn.executemany(
+            "INSERT INTO obligations (id, title, source, kind, ref, parent, applies_to, serves, catalog_version, data)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(r["id"], r["title"], r["source"], r["kind"], r["ref"], r.get("parent"),
+              json.dumps(r.get("applies_to", [])), json.dumps(r.get("serves", [])), version,
+              json.dumps(r, default=str)) for r in rows],
+        )
+    return True

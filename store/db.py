@@ -23,6 +23,10 @@ def open_db(path: str | Path, *, readonly: bool = False) -> sqlite_utils.Databas
     itself, not by a check of ours that could be bypassed.
     """
     path = Path(path)
+    if readonly and path.exists() and _outdated(path):
+        # A database written by an older regwatch: bring its schema up to date once, so
+        # read-only commands see the tables and columns they query.
+        open_db(path).close()
     try:
         if readonly:
             if not path.exists():
@@ -48,6 +52,21 @@ def open_db(path: str | Path, *, readonly: bool = False) -> sqlite_utils.Databas
         except sqlite3.Error as exc:
             raise StoreError(f"cannot migrate database {path}: {exc}") from exc
     return db
+
+
+def _outdated(path: Path) -> bool:
+    """True when the database's schema is older than this regwatch's migrations."""
+    from store.migrations import MIGRATIONS
+
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
+        try:
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return False  # the read-only open below reports the problem
+    return version < len(MIGRATIONS)
 
 
 def _register_functions(conn: sqlite3.Connection) -> None:

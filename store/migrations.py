@@ -171,7 +171,73 @@ def m002_changes(db: sqlite_utils.Database) -> None:
     )
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [m001_initial, m002_changes]
+def m003_obligations(db: sqlite_utils.Database) -> None:
+    """The obligation catalog (a copy of the shipped data, for SQL) and the links of hunks to it."""
+    _run(
+        db,
+        """
+        CREATE TABLE obligations (
+            id TEXT PRIMARY KEY,             -- aia-55-1-c, cop-ss-m9.3
+            title TEXT NOT NULL,
+            source TEXT NOT NULL,            -- aia | cop-transparency | cop-copyright | cop-safety-security
+            kind TEXT NOT NULL,              -- article | paragraph | point | annex | ... | commitment | measure
+            ref TEXT NOT NULL,               -- canonical citation: "Article 55(1)(c)", "Measure 9.3"
+            parent TEXT,
+            applies_to TEXT NOT NULL,        -- JSON list
+            serves TEXT NOT NULL,            -- JSON list of AI Act ids (Code entries)
+            catalog_version TEXT NOT NULL,
+            data TEXT NOT NULL               -- the whole catalog entry as JSON
+        );
+        CREATE TABLE hunk_obligations (
+            hunk_id INTEGER NOT NULL REFERENCES hunks(id) ON DELETE CASCADE,
+            obligation TEXT NOT NULL,        -- an obligations.id (not a foreign key: the catalog may drop one)
+            method TEXT NOT NULL,            -- citation | section | serves | numbering | terms
+            confidence REAL NOT NULL CHECK (confidence BETWEEN 0 AND 1),
+            reason TEXT NOT NULL,
+            PRIMARY KEY (hunk_id, obligation)
+        );
+        CREATE INDEX hunk_obligations_obligation ON hunk_obligations(obligation, confidence);
+        CREATE VIEW obligation_changes AS
+            SELECT ho.obligation, o.ref, o.title AS obligation_title, c.document, c.id AS change_id,
+                   pv.number AS from_version, nv.number AS to_version, nv.first_seen AS detected_at,
+                   h.id AS hunk_id, h.section, h.kind, h.classification, h.significance,
+                   ho.method, ho.confidence, ho.reason
+            FROM hunk_obligations ho
+            JOIN hunks h ON h.id = ho.hunk_id
+            JOIN changes c ON c.id = h.change_id
+            JOIN versions pv ON pv.id = c.from_version
+            JOIN versions nv ON nv.id = c.to_version
+            LEFT JOIN obligations o ON o.id = ho.obligation;
+        """,
+    )
+
+
+def m004_lineage(db: sqlite_utils.Database) -> None:
+    """Lineage: the config order of sources (publication order of a document's versions) and
+    the links that join documents found on listing pages to configured documents."""
+    _run(
+        db,
+        """
+        ALTER TABLE sources ADD COLUMN position INTEGER;  -- index in config.yaml's sources
+        CREATE TABLE lineage_links (
+            document TEXT NOT NULL,          -- the linked document (found on a listing page)
+            lineage TEXT NOT NULL,           -- the configured document whose versions it joins
+            label TEXT,                      -- label for its versions (from config)
+            before TEXT,                     -- place its versions before this label, source or document (config)
+            status TEXT NOT NULL CHECK (status IN ('auto', 'candidate', 'confirmed', 'rejected')),
+            title_similarity REAL,
+            content_similarity REAL,
+            evidence TEXT NOT NULL,          -- JSON: method, titles compared, versions compared, runner-up
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            PRIMARY KEY (document, lineage)
+        );
+        CREATE INDEX lineage_links_lineage ON lineage_links(lineage, status);
+        """,
+    )
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [m001_initial, m002_changes, m003_obligations, m004_lineage]
 
 
 def schema_version(db: sqlite_utils.Database) -> int:

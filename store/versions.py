@@ -34,8 +34,9 @@ def record_fetch(db: sqlite_utils.Database, result: FetchResult) -> Recorded:
 
     All in one transaction: a crash leaves either nothing or the fetch row with its version.
     A failed fetch only adds a fetch row (never a version, never a deletion); a 304 adds a
-    `not_modified` row; content whose normalised text equals the latest version's text adds
-    an `unchanged` row.
+    `not_modified` row; content whose normalised text equals the latest version fetched from
+    the same URL, or any version of the document fetched from another URL, adds an
+    `unchanged` row.
     """
     return record_fetches(db, [result])[0]
 
@@ -61,14 +62,30 @@ def _record(conn: sqlite3.Connection, result: FetchResult) -> Recorded:
     text = result.doc.to_text()
     text_bytes = text.encode("utf-8")
     text_digest = sha256(text_bytes)
-    latest = conn.execute(
-        "SELECT id, number, raw_sha256, text_sha256 FROM versions WHERE document = ? "
+    # Compared with what this URL gave last, not with the document's latest version: a draft
+    # URL and a final URL of one document would otherwise make two versions on every crawl.
+    same_url = conn.execute(
+        "SELECT id, number, raw_sha256, text_sha256 FROM versions WHERE document = ? AND url = ? "
         "ORDER BY number DESC LIMIT 1",
-        (result.document,),
+        (result.document, result.url),
     ).fetchone()
     raw_digest = sha256(result.body)
-    if latest is not None and latest[3] == text_digest:
+    if same_url is not None and same_url[3] == text_digest:
         return _insert_fetch(conn, result, "unchanged", raw_digest=raw_digest)
+    # The same text at a second address is not a new version; a URL that goes back to an
+    # earlier text of its own is (that is a real change), hence only other URLs here.
+    elsewhere = conn.execute(
+        "SELECT 1 FROM versions WHERE document = ? AND url != ? AND text_sha256 = ? LIMIT 1",
+        (result.document, result.url, text_digest),
+    ).fetchone()
+    if elsewhere is not None:
+        return _insert_fetch(conn, result, "unchanged", raw_digest=raw_digest)
+    doc_latest = conn.execute(
+        "SELECT id, number, raw_sha256, text_sha256 FROM versions WHERE document = ? ORDER BY number DESC LIMIT 1",
+        (result.document,),
+    ).fetchone()
+    # Deltas against what this URL gave last; a new URL's text is most like the document's last.
+    latest = same_url or doc_latest
     put_blob(conn, result.body, base=latest[2] if latest else None)
     # A text is most like the previous text; failing that (first version, or a chain cut),
     # like its own HTML, which shares all its words: a full copy then costs a few percent.
@@ -78,7 +95,7 @@ def _record(conn: sqlite3.Connection, result: FetchResult) -> Recorded:
     previous_outline = _outline_of(conn, latest[0]) if latest else None
     outline_digest = put_blob(conn, json.dumps(outline).encode("utf-8"), base=previous_outline)
     recorded = _insert_fetch(conn, result, "new_version", raw_digest=raw_digest)
-    number = (latest[1] if latest else 0) + 1
+    number = (doc_latest[1] if doc_latest else 0) + 1
     title = result.title or result.doc.title
     cur = conn.execute(
         """INSERT INTO versions (document, number, label, title, url, final_url, content_type,
@@ -95,6 +112,9 @@ def _record(conn: sqlite3.Connection, result: FetchResult) -> Recorded:
     )
     version_id = cur.lastrowid
     conn.execute("UPDATE fetches SET version_id = ? WHERE id = ?", (version_id, recorded.fetch_id))
+    if _last_in_order(conn, result.document) != version_id:
+        # A draft fetched after the final: a new version, but not the document's latest.
+        return Recorded(recorded.fetch_id, "new_version", version_id, number)
     conn.execute(
         "UPDATE documents SET url = ?, title = COALESCE(?, title) WHERE id = ?",
         (result.final_url or result.url, title, result.document),
@@ -106,6 +126,21 @@ def _record(conn: sqlite3.Connection, result: FetchResult) -> Recorded:
         (result.document, version_id, title, text),
     )
     return Recorded(recorded.fetch_id, "new_version", version_id, number)
+
+
+# Publication order of a document's versions: sources in config order (a draft listed before
+# the final), then arrival; versions of sources without a position (not configured any more)
+# come last. `v` is the versions table; a version's source is the one whose fetch made it.
+POSITION_SQL = "(SELECT s.position FROM fetches f JOIN sources s ON s.name = f.source WHERE f.id = v.fetch_id)"
+ORDER_SQL = f"{POSITION_SQL} IS NULL, {POSITION_SQL}, v.number"
+REVERSE_ORDER_SQL = f"{POSITION_SQL} IS NULL DESC, {POSITION_SQL} DESC, v.number DESC"
+
+
+def _last_in_order(conn: sqlite3.Connection, document: str) -> int | None:
+    row = conn.execute(
+        f"SELECT v.id FROM versions v WHERE v.document = ? ORDER BY {REVERSE_ORDER_SQL} LIMIT 1", (document,)
+    ).fetchone()
+    return row[0] if row else None
 
 
 def _outline_of(conn: sqlite3.Connection, version_id: int) -> str | None:
@@ -187,9 +222,10 @@ def _row(conn: sqlite3.Connection, r: tuple) -> VersionRow:
 
 
 def history(db: sqlite_utils.Database, document: str) -> list[VersionRow]:
-    """Versions of `document`, oldest first."""
+    """Versions of `document` in publication order: by the config order of the sources that
+    fetched them (a draft source listed before the final one), then by number (arrival)."""
     rows = db.execute(
-        f"SELECT {_VERSION_COLS} FROM versions WHERE document = ? ORDER BY number", (document,)
+        f"SELECT {_VERSION_COLS} FROM versions v WHERE v.document = ? ORDER BY {ORDER_SQL}", (document,)
     ).fetchall()
     return [_row(db.conn, r) for r in rows]
 
@@ -200,9 +236,9 @@ def find_version(db: sqlite_utils.Database, document: str, ref: str | int | None
 
 
 def pick_version(versions: list[VersionRow], ref: str | int | None = None) -> VersionRow | None:
-    """The version among `versions` (oldest first) named by `ref`: a number, a negative index
-    (-1 = latest), a label (case-insensitive, the latest with that label), or None for the
-    latest."""
+    """The version among `versions` (in publication order, as `history` gives them) named by
+    `ref`: a number, a negative index (-1 = latest), a label (case-insensitive, the latest
+    with that label), or None for the latest."""
     if not versions:
         return None
     if ref is None:
@@ -264,13 +300,16 @@ def replace_version_text(
 
 
 def upsert_source(db: sqlite_utils.Database, name: str, url: str, document: str, kind: str,
-                  label: str | None, config: dict) -> None:
-    """Record a configured source (its settings as JSON) so history outlives config edits."""
+                  label: str | None, config: dict, position: int | None = None) -> None:
+    """Record a configured source (its settings as JSON) so history outlives config edits;
+    `position` is its index in config.yaml, the publication order of a document's versions
+    (None keeps the stored one)."""
     with transaction(db) as conn:
         conn.execute(
-            "INSERT INTO sources (name, url, document, kind, label, config, updated_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET url = excluded.url, "
+            "INSERT INTO sources (name, url, document, kind, label, config, updated_at, position) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET url = excluded.url, "
             "document = excluded.document, kind = excluded.kind, label = excluded.label, "
-            "config = excluded.config, updated_at = excluded.updated_at",
-            (name, url, document, kind, label, json.dumps(config, sort_keys=True), now_iso()),
+            "config = excluded.config, updated_at = excluded.updated_at, "
+            "position = COALESCE(excluded.position, position)",
+            (name, url, document, kind, label, json.dumps(config, sort_keys=True), now_iso(), position),
         )

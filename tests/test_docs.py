@@ -6,7 +6,7 @@ from pathlib import Path
 
 from store.db import open_db
 from tracker.cli import cli
-from tracker.config import Config, Defaults, SourceConfig
+from tracker.config import Config, Defaults, LineageEntry, SourceConfig
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -32,7 +32,7 @@ def test_every_command_is_in_the_readme():
 
 def test_every_config_key_is_in_config_md():
     doc = (ROOT / "docs" / "config.md").read_text()
-    for model in (Config, Defaults, SourceConfig):
+    for model in (Config, Defaults, SourceConfig, LineageEntry):
         for key, field in model.model_fields.items():
             if field.exclude:
                 continue

@@ -6,6 +6,7 @@ import os
 import sqlite3
 
 import pytest
+import sqlite_utils
 
 from store.blobs import MAX_DEPTH, get_blob, put_blob
 from store.db import StoreError, open_db
@@ -150,6 +151,25 @@ def test_readonly_refuses_writes_and_missing_files(tmp_path):
         ro.execute("DELETE FROM versions")
     with pytest.raises(StoreError, match="does not exist"):
         open_db(tmp_path / "missing.db", readonly=True)
+
+
+def test_readonly_open_of_an_older_database_brings_its_schema_up_to_date(tmp_path):
+    """A database last written by an older regwatch (two migrations applied) still answers the
+    read-only commands, which query tables added since."""
+    from store.migrations import m001_initial, m002_changes
+
+    path = tmp_path / "old.db"
+    old = sqlite3.connect(path, isolation_level=None)
+    db = sqlite_utils.Database(old)
+    for number, step in enumerate((m001_initial, m002_changes), start=1):
+        step(db)
+        old.execute(f"PRAGMA user_version = {number}")
+    old.close()
+    ro = open_db(path, readonly=True)
+    assert schema_version(ro) == len(MIGRATIONS)
+    assert ro.execute("SELECT COUNT(*) FROM hunk_obligations").fetchone() == (0,)
+    with pytest.raises(sqlite3.OperationalError, match="readonly"):
+        ro.execute("DELETE FROM versions")
 
 
 def test_text_model_round_trips_through_its_serialisation():

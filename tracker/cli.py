@@ -20,7 +20,7 @@ from rich.table import Table
 from crawler.runner import CrawlError
 from store.db import StoreError, open_db
 from store.queries import document_ids, documents, last_fetches, version_counts
-from store.versions import find_version, history, pick_version, version_text
+from store.versions import find_version, history, version_text
 from tracker.config import Config, ConfigError, load_config
 
 EXIT_DIFFERENCES = 1
@@ -209,7 +209,7 @@ def documents_cmd(ctx: click.Context, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="JSON only on stdout.")
 @click.pass_context
 def history_cmd(ctx: click.Context, document: str, as_json: bool) -> None:
-    """List the versions of DOCUMENT, oldest first.
+    """List the versions of DOCUMENT in publication order (config order of its sources, then arrival).
 
     Example: regwatch history cop-safety-security --json
     """
@@ -272,16 +272,34 @@ def _diff_options(f):
     f = click.option("--min-class", type=click.Choice(["cosmetic", "editorial", "substantive"]),
                      default="cosmetic", show_default=True, help="Hide hunks below this class.")(f)
     f = click.option("--section", help="Only sections whose heading path matches (regex or text).")(f)
+    f = click.option("--obligation", "obligation", metavar="ID",
+                     help="Only hunks linked to this obligation or one below it (see `regwatch obligations`).")(f)
     f = click.option("--format", "fmt", type=click.Choice(FORMATS), default="unified", show_default=True)(f)
     return f
 
 
+def _obligation_ids(obligation: str | None) -> set[str] | None:
+    """The ids `--obligation ID` selects: ID and everything below it; a usage error if unknown."""
+    if obligation is None:
+        return None
+    from tracker.obligations.catalog import descendants, norm_id, shipped_catalog
+
+    catalog = shipped_catalog()
+    oid = norm_id(obligation)
+    if catalog.get(oid) is None:
+        near = [o.id for o in catalog.obligations if oid in o.id][:8]
+        hint = f"; did you mean {', '.join(near)}?" if near else "; see `regwatch obligations`"
+        raise RegwatchError(f"unknown obligation {obligation!r}{hint}")
+    return set(descendants(catalog, oid))
+
+
 def _emit_change(ctx: click.Context, change, fmt: str, *, title: str, old_label: str, new_label: str,
-                 section: str | None, min_class: str, output: str | None, exit_code: bool) -> None:
+                 section: str | None, min_class: str, output: str | None, exit_code: bool,
+                 obligation: str | None = None) -> None:
     from tracker.diff import select
     from tracker.render import RENDERERS
 
-    change = select(change, section=section, min_class=min_class)
+    change = select(change, section=section, min_class=min_class, obligations=_obligation_ids(obligation))
     colour = output is None and fmt not in ("json", "html") and sys.stdout.isatty() and "NO_COLOR" not in os.environ
     rendered = RENDERERS[fmt](change, title=title, old_label=old_label, new_label=new_label, colour=colour)
     if output:
@@ -300,33 +318,39 @@ def _emit_change(ctx: click.Context, change, fmt: str, *, title: str, old_label:
 @_diff_options
 @click.pass_context
 def diff_cmd(ctx: click.Context, document: str, old: str | None, new: str | None, fmt: str,
-             section: str | None, min_class: str, output: str | None, exit_code: bool) -> None:
-    """Show what changed in DOCUMENT between versions OLD and NEW (numbers or labels;
-    default: the last two).
+             section: str | None, obligation: str | None, min_class: str, output: str | None,
+             exit_code: bool) -> None:
+    """Show what changed in DOCUMENT between versions OLD and NEW of its lineage (numbers,
+    labels, or DOC:NUMBER for a linked document's; default: the last two).
 
     Example: regwatch diff cop-safety-security "Third draft" Final --format html -o diff.html
     """
+    from store.lineage import pick_in_lineage
     from tracker.diff import diff_texts
+    from tracker.lineage import lineage_for
 
-    db = _open(_config(ctx), readonly=True)
+    config = _config(ctx)
+    db = _open(config, readonly=True)
     document = _resolve_document(db, document)
-    versions = history(db, document)
+    # One read of the lineage (other URLs, linked documents); both references resolve against it.
+    _root, versions = lineage_for(db, config, document)
     if len(versions) < 2 and (old is None or new is None):
         raise RegwatchError(f"{document} has {len(versions)} version(s): nothing to compare yet")
-    # One history read; both references resolve against it.
-    v_old = pick_version(versions, old) if old is not None else versions[-2]
-    v_new = pick_version(versions, new) if new is not None else versions[-1]
+    v_old = pick_in_lineage(versions, old, document) if old is not None else versions[-2]
+    v_new = pick_in_lineage(versions, new, document) if new is not None else versions[-1]
     for ref, v in ((old, v_old), (new, v_new)):
         if v is None:
-            raise RegwatchError(f"{document} has no version {ref!r} (see `regwatch history {document}`)")
+            raise RegwatchError(f"{document} has no version {ref!r} (see `regwatch lineage {document}`)")
     change = diff_texts(version_text(db, v_old.id), version_text(db, v_new.id))
     db.close()
     _emit_change(ctx, change, fmt, title=document, old_label=_vlabel(v_old), new_label=_vlabel(v_new),
-                 section=section, min_class=min_class, output=output, exit_code=exit_code)
+                 section=section, min_class=min_class, output=output, exit_code=exit_code,
+                 obligation=obligation)
 
 
 def _vlabel(v) -> str:
-    return f"v{v.number}" + (f" ({v.label})" if v.label else "") + f", {v.first_seen[:10]}"
+    name = v.ref if getattr(v, "linked", False) else f"v{v.number}"
+    return name + (f" ({v.label})" if v.label else "") + f", {v.first_seen[:10]}"
 
 
 @cli.command()
@@ -334,8 +358,8 @@ def _vlabel(v) -> str:
 @click.argument("new")
 @_diff_options
 @click.pass_context
-def compare(ctx: click.Context, old: str, new: str, fmt: str, section: str | None, min_class: str,
-            output: str | None, exit_code: bool) -> None:
+def compare(ctx: click.Context, old: str, new: str, fmt: str, section: str | None, obligation: str | None,
+            min_class: str, output: str | None, exit_code: bool) -> None:
     """Compare two files or URLs (HTML, PDF, Markdown or plain text, detected by content).
 
     Example: regwatch compare third-draft.html final.pdf --format stat
@@ -349,25 +373,29 @@ def compare(ctx: click.Context, old: str, new: str, fmt: str, section: str | Non
         raise RegwatchError(str(exc)) from None
     change = diff_texts(old_text, new_text)
     _emit_change(ctx, change, fmt, title=f"{old} → {new}", old_label=old, new_label=new,
-                 section=section, min_class=min_class, output=output, exit_code=exit_code)
+                 section=section, min_class=min_class, output=output, exit_code=exit_code,
+                 obligation=obligation)
 
 
 @cli.command()
 @click.option("--since", help="Only changes detected on or after this date (YYYY-MM-DD).")
 @click.option("--document", help="Only this document.")
+@click.option("--obligation", metavar="ID", help="Only changes touching this obligation or one below it.")
 @click.option("--json", "as_json", is_flag=True, help="JSON only on stdout.")
 @click.pass_context
-def changes(ctx: click.Context, since: str | None, document: str | None, as_json: bool) -> None:
+def changes(ctx: click.Context, since: str | None, document: str | None, obligation: str | None,
+            as_json: bool) -> None:
     """List stored changes, newest first.
 
-    Example: regwatch changes --since 2025-07-01
+    Example: regwatch changes --since 2025-07-01 --obligation aia-55-1-c
     """
     from store.changes import list_changes, top_hunks
 
+    ids = _obligation_ids(obligation)
     db = _open(_config(ctx), readonly=True)
     if document:
         document = _resolve_document(db, document)
-    rows = list_changes(db, since=since, document=document)
+    rows = list_changes(db, since=since, document=document, obligations=sorted(ids) if ids is not None else None)
     for r in rows:
         r["top"] = top_hunks(db, r["id"], limit=3)
     db.close()
@@ -375,15 +403,124 @@ def changes(ctx: click.Context, since: str | None, document: str | None, as_json
         _emit_json(rows)
         return
     table = Table()
-    for col in ("detected", "document", "versions", "substantive", "editorial", "cosmetic", "max sig.", "top change"):
+    for col in ("detected", "document", "versions", "substantive", "editorial", "cosmetic", "max sig.", "top change",
+                "obligations"):
         table.add_column(col, overflow="fold")
     for r in rows:
         top = r["top"][0] if r["top"] else None
         what = f"{top['section'] or ''}: {top['reasons'][0] if top['reasons'] else top['kind']}" if top else ""
+        touched = ", ".join(dict.fromkeys(link["id"] for t in r["top"] for link in t["obligations"]))
         table.add_row(r["detected_at"][:16], r["document"], f"{r['from_version']} → {r['to_version']}",
                       str(r["substantive"]), str(r["editorial"]), str(r["cosmetic"]),
-                      f"{r['max_significance']:.2f}", what)
+                      f"{r['max_significance']:.2f}", what, touched)
     _console().print(table)
+
+@cli.command("lineage")
+@click.argument("document", required=False)
+@click.option("--json", "as_json", is_flag=True, help="JSON only on stdout.")
+@click.pass_context
+def lineage_cmd(ctx: click.Context, document: str | None, as_json: bool) -> None:
+    """List lineages (all configured documents, or the one DOCUMENT belongs to): their
+    documents and sources, versions in publication order with labels and URLs, and links
+    with their status (auto, candidate, confirmed, rejected) and evidence.
+
+    Example: regwatch lineage cop-safety-security --json
+    """
+    from tracker.lineage import lineage_views
+
+    config = _config(ctx)
+    db = _open(config, readonly=True)
+    if document is not None:
+        document = _resolve_document(db, document)
+    views = [v.to_json() for v in lineage_views(db, config, document)]
+    db.close()
+    if as_json:
+        _emit_json(views)
+        return
+    out = _console()
+    for view in views:
+        table = Table(title=f"{view['lineage']}: {len(view['versions'])} versions in publication order")
+        for col in ("#", "version", "label", "from", "type", "first seen", "url"):
+            table.add_column(col, overflow="fold")
+        for k, v in enumerate(view["versions"], start=1):
+            table.add_row(str(k), v["ref"], v["label"] or "", v["stream"], v["content_type"], v["first_seen"][:16],
+                          v["final_url"] or v["url"])
+        out.print(table)
+        if view["links"]:
+            links = Table(title=f"links to {view['lineage']}")
+            for col in ("document", "status", "title sim.", "content sim.", "evidence"):
+                links.add_column(col, overflow="fold")
+            for link in view["links"]:
+                links.add_row(link["document"], link["status"], _sim(link["title_similarity"]),
+                              _sim(link["content_similarity"]), _evidence_line(link["evidence"]))
+            out.print(links)
+
+
+def _sim(x: float | None) -> str:
+    return "" if x is None else f"{x:.2f}"
+
+
+def _evidence_line(evidence: dict) -> str:
+    parts = []
+    if evidence.get("config"):
+        parts.append(f"config: {evidence['config']}")
+    titles = (evidence.get("title") or {}).get("compared")
+    if titles:
+        parts.append(f"titles {titles[0]!r} ~ {titles[1]!r}")
+    versions = (evidence.get("content") or {}).get("compared")
+    if versions:
+        parts.append(f"texts {versions[0]} ~ {versions[1]}")
+    runner_up = evidence.get("runner_up")
+    if runner_up:
+        parts.append(f"runner-up {runner_up['lineage']} ({runner_up['content_similarity']:.2f})")
+    return "; ".join(parts)
+
+
+@cli.command("trace")
+@click.argument("document")
+@click.argument("section")
+@click.option("--at", "at_ref", metavar="VERSION", help="Only the section so named in this version.")
+@click.option("--json", "as_json", is_flag=True, help="JSON only on stdout (with the hunks' full texts).")
+@click.pass_context
+def trace_cmd(ctx: click.Context, document: str, section: str, at_ref: str | None, as_json: bool) -> None:
+    """Follow SECTION through every version of DOCUMENT's lineage: its number and title in
+    each (or absent) and the hunks between them. SECTION: a heading number ("Commitment 9"),
+    a title, or a regular expression.
+
+    Example: regwatch trace cop-safety-security "Commitment 9"
+    """
+    from store.lineage import pick_in_lineage
+    from tracker.lineage import lineage_for
+    from tracker.trace import format_thread, thread_json, trace_section
+
+    config = _config(ctx)
+    db = _open(config, readonly=True)
+    document = _resolve_document(db, document)
+    root, versions = lineage_for(db, config, document)
+    at = None
+    if at_ref is not None:
+        v = pick_in_lineage(versions, at_ref, document)
+        if v is None:
+            raise RegwatchError(f"{document} has no version {at_ref!r} (see `regwatch lineage {document}`)")
+        at = versions.index(v)
+    texts = [version_text(db, v.id) for v in versions]
+    db.close()
+    threads = trace_section(texts, section, at=at)
+    if not threads:
+        where = versions[at].ref if at is not None else f"the {len(versions)} version(s) of {root}"
+        raise RegwatchError(f"no section {section!r} in {where}")
+    if as_json:
+        refs = [{"ref": v.ref, "document": v.document, "version": v.number, "label": v.label, "url": v.version.url}
+                for v in versions]
+        _emit_json({"lineage": root, "section": section, "threads": [thread_json(t, refs) for t in threads]})
+        return
+    names = [(v.ref if v.linked else f"v{v.number}") + (f" ({v.label})" if v.label else "") for v in versions]
+    for k, thread in enumerate(threads):
+        if k:
+            click.echo("")
+        pos, _ = thread.anchor
+        click.echo(f"{root}: {section!r} as named in {names[pos]}")
+        click.echo("\n".join(format_thread(thread, names)))
 
 
 @cli.command()
@@ -402,6 +539,110 @@ def reprocess(ctx: click.Context) -> None:
         click.echo(f"error: version {vid}: {err}", err=True)
     if report.failed:
         ctx.exit(EXIT_PARTIAL)
+
+
+@cli.group(invoke_without_command=True)
+@click.option("--json", "as_json", is_flag=True, help="JSON only on stdout.")
+@click.option("--source", "source_filter", help="Only entries of this source (aia, cop-safety-security, ...).")
+@click.pass_context
+def obligations(ctx: click.Context, as_json: bool, source_filter: str | None) -> None:
+    """List the obligation catalog (AI Act provisions, Code commitments and measures) with the
+    number of stored changes touching each (itself or anything below it).
+
+    Example: regwatch obligations --source aia
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    from store.changes import obligation_change_counts
+    from tracker.obligations.catalog import descendants, shipped_catalog
+
+    catalog = shipped_catalog()
+    counts = _stored_counts(ctx, obligation_change_counts)
+    rows = []
+    for o in catalog.obligations:
+        if source_filter and o.source != source_filter:
+            continue
+        below = descendants(catalog, o.id)
+        rows.append({"id": o.id, "ref": o.ref, "title": o.title, "source": o.source, "kind": o.kind,
+                     "parent": o.parent, "applies_to": o.applies_to, "serves": o.serves,
+                     "changes": sum(counts.get(i, 0) for i in below), "direct_changes": counts.get(o.id, 0)})
+    if as_json:
+        _emit_json({"catalog_version": catalog.version, "obligations": rows})
+        return
+    table = Table(title=f"obligation catalog {catalog.version}")
+    for col in ("id", "ref", "title", "applies to", "serves", "changes"):
+        table.add_column(col, overflow="fold")
+    for r in rows:
+        table.add_row(r["id"], r["ref"], r["title"], ", ".join(r["applies_to"]), ", ".join(r["serves"]),
+                      str(r["changes"]) if r["changes"] else "")
+    _console().print(table)
+
+
+def _stored_counts(ctx: click.Context, query) -> dict:
+    """`query(db)` on the database when there is one (the catalog is useful without it)."""
+    config = _config(ctx)
+    if not config.database_path.exists():
+        return {}
+    db = _open(config, readonly=True)
+    try:
+        return query(db)
+    finally:
+        db.close()
+
+
+@obligations.command("show")
+@click.argument("obligation_id", metavar="ID")
+@click.option("--limit", default=20, show_default=True, help="How many recent linked hunks to show.")
+@click.option("--json", "as_json", is_flag=True, help="JSON only on stdout.")
+@click.pass_context
+def obligations_show(ctx: click.Context, obligation_id: str, limit: int, as_json: bool) -> None:
+    """Show one obligation (its text references, key terms, applicability, what serves it)
+    and its recent changes.
+
+    Example: regwatch obligations show aia-55-1-c
+    """
+    from store.changes import obligation_hunks
+    from tracker.obligations.catalog import norm_id, shipped_catalog
+
+    catalog = shipped_catalog()
+    ids = _obligation_ids(obligation_id) or set()
+    oid = norm_id(obligation_id)
+    entry = catalog.get(oid)
+    served_by = [o.id for o in catalog.obligations if oid in o.serves]
+    hunks = _stored_counts(ctx, lambda db: obligation_hunks(db, sorted(ids), limit=limit)) or []
+    data = entry.model_dump(mode="json") | {
+        "ancestors": catalog.ancestors(oid), "children": catalog.children(oid), "served_by": served_by,
+        "recent_changes": hunks,
+    }
+    if as_json:
+        _emit_json(data)
+        return
+    out = _console()
+    out.print(f"[bold]{entry.id}[/]  {entry.ref} — {entry.title}")
+    for label, value in (
+        ("source", catalog.sources[entry.source].title), ("parent", entry.parent or ""),
+        ("summary", entry.summary), ("applies to", ", ".join(entry.applies_to)),
+        ("exemptions", ", ".join(entry.exemptions)), ("serves", ", ".join(entry.serves)),
+        ("served by", ", ".join(served_by)), ("citations", "; ".join(entry.citations)),
+        ("key terms", ", ".join(entry.terms)),
+        ("dates", f"applies from {entry.dates.applies_from}, models already on the market: "
+                  f"{entry.dates.legacy_models_until}" if entry.dates else ""),
+        ("earlier numbers", "; ".join(f"{a.version}: {a.number or ''} {a.title or ''}".strip() for a in entry.aliases)),
+        ("from", entry.cited_from),
+    ):
+        if value:
+            out.print(f"  {label + ':':<16}{value}", soft_wrap=True)
+    if not hunks:
+        out.print("\nno stored change touches it yet")
+        return
+    table = Table(title="recent changes")
+    for col in ("detected", "document", "versions", "section", "class", "sig.", "via", "why"):
+        table.add_column(col, overflow="fold")
+    for h in hunks:
+        table.add_row(h["detected_at"][:16], h["document"], f"{h['from_version']} → {h['to_version']}",
+                      h["section"] or "", h["classification"], f"{h['significance']:.2f}",
+                      f"{h['obligation']} ({h['method']} {h['confidence']:.2f})", h["reason"])
+    out.print(table)
 
 
 @cli.command()

@@ -12,7 +12,15 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from crawler.sources import CrawlSource
 
@@ -116,6 +124,23 @@ class SourceConfig(_Strict):
         return v
 
 
+class LineageEntry(_Strict):
+    """A lineage link stated in config: `document` (found on a listing page) is a version of
+    the configured document `of`, or with `reject`, is not."""
+
+    document: str
+    of: str
+    label: str | None = Field(None, description="label of the document's versions in the lineage")
+    before: str | None = Field(None, description="place its versions before this label, source or document")
+    reject: bool = False
+
+    @model_validator(mode="after")
+    def _reject_alone(self) -> LineageEntry:
+        if self.reject and (self.label or self.before):
+            raise ValueError("a rejected link takes no label or before")
+        return self
+
+
 class Config(_Strict):
     """The whole config.yaml."""
 
@@ -126,6 +151,7 @@ class Config(_Strict):
     # keys are still refused.
     channels: dict[str, Any] = Field(default_factory=dict)
     subscriptions: list[dict[str, Any]] = Field(default_factory=list)
+    lineage: list[LineageEntry] = Field(default_factory=list, description="links confirmed or rejected")
     path: Path | None = Field(default=None, exclude=True)
 
     @model_validator(mode="after")
@@ -136,6 +162,32 @@ class Config(_Strict):
                 raise ValueError(f"duplicate source name {src.name!r}")
             seen.add(src.name)
         return self
+
+    @field_validator("lineage")
+    @classmethod
+    def _lineage(cls, entries: list[LineageEntry], info: ValidationInfo) -> list[LineageEntry]:
+        sources = info.data.get("sources") or []
+        pages = {s.document or s.name for s in sources if not s.follow}
+        configured = {s.document or s.name for s in sources}
+        seen: set[tuple[str, str]] = set()
+        confirmed: dict[str, str] = {}
+        for k, e in enumerate(entries):
+            if e.of not in pages:
+                known = ", ".join(sorted(pages)) or "none"
+                raise ValueError(f"lineage[{k}].of: {e.of!r} is not the document of a configured page source "
+                                 f"(configured: {known})")
+            if e.document in configured:
+                raise ValueError(f"lineage[{k}].document: {e.document!r} is a configured document; "
+                                 "sources of one document share `document:` instead")
+            if (e.document, e.of) in seen:
+                raise ValueError(f"lineage[{k}]: {e.document!r} of {e.of!r} is stated twice")
+            seen.add((e.document, e.of))
+            if not e.reject:
+                if e.document in confirmed:
+                    raise ValueError(f"lineage[{k}]: {e.document!r} is already confirmed of {confirmed[e.document]!r} "
+                                     "(a document belongs to one lineage)")
+                confirmed[e.document] = e.of
+        return entries
 
     @property
     def database_path(self) -> Path:

@@ -19,11 +19,12 @@ from dataclasses import dataclass, field
 from store.records import Change, Hunk, SectionMatch
 from tracker.align import align, jaccard, shingles
 from tracker.classify import classify, cosmetic_form
+from tracker.obligations.mapping import Mapper, default_mapper, link_hunks
 from tracker.sections import Section, build_sections, norm_text
 from tracker.wordiff import diff_sequences, diff_words
 
 # Bump when the engine's output changes; `regwatch reprocess` recomputes stored changes.
-ENGINE_VERSION = "1"
+ENGINE_VERSION = "2"  # 2: hunks linked to obligations
 
 PAIR_SIMILARITY = 0.4  # a deleted and an inserted paragraph at one place: the same one edited
 MOVE_SIMILARITY = 0.6  # a paragraph deleted here and inserted there: the same one moved
@@ -45,8 +46,9 @@ class _Loose:
     used: bool = False
 
 
-def diff_texts(old_text: str, new_text: str) -> Change:
-    """The Change from one normalised text (as stored) to another."""
+def diff_texts(old_text: str, new_text: str, *, mapper: Mapper | None = None) -> Change:
+    """The Change from one normalised text (as stored) to another, its hunks linked to the
+    obligations they affect (`mapper`: the shipped catalog's by default)."""
     old_secs, new_secs = build_sections(old_text), build_sections(new_text)
     rows = align(old_secs, new_secs)
     hunks: list[tuple[tuple, Hunk]] = []
@@ -67,7 +69,9 @@ def diff_texts(old_text: str, new_text: str) -> Change:
     hunks += _confirm_tentative(loose)
     hunks += _leftovers(loose)
     hunks.sort(key=lambda kh: kh[0])
-    return Change(sections=rows, hunks=[classify(h) for _, h in hunks])
+    change = Change(sections=rows, hunks=[classify(h) for _, h in hunks])
+    link_hunks(change.hunks, old_secs, new_secs, mapper or default_mapper())
+    return change
 
 
 def _full(sec: Section) -> str:
@@ -252,9 +256,11 @@ def _leftovers(loose: list[_Loose]) -> list[tuple[tuple, Hunk]]:
     return out
 
 
-def select(change: Change, *, section: str | None = None, min_class: str | None = None) -> Change:
+def select(change: Change, *, section: str | None = None, min_class: str | None = None,
+           obligations: set[str] | None = None) -> Change:
     """The part of `change` in sections whose heading path matches `section` (a case-insensitive
-    regular expression, or plain text) and with hunks at or above `min_class`."""
+    regular expression, or plain text), with hunks at or above `min_class` and, when
+    `obligations` is given, linked to one of those ids (then only their sections are kept)."""
     import re
 
     from store.records import CLASS_ORDER
@@ -274,4 +280,8 @@ def select(change: Change, *, section: str | None = None, min_class: str | None 
     if min_class:
         floor = CLASS_ORDER[min_class]
         hunks = [h for h in hunks if CLASS_ORDER[h.classification] >= floor]
+    if obligations is not None:
+        hunks = [h for h in hunks if any(link["id"] in obligations for link in h.obligations)]
+        paths = {tuple(p) for h in hunks for p in (h.old_path, h.new_path) if p}
+        sections = [s for s in sections if tuple(s.old_path) in paths or tuple(s.new_path) in paths]
     return Change(sections=list(sections), hunks=list(hunks))

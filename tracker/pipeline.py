@@ -14,12 +14,14 @@ import sqlite_utils
 from crawler.extract import EXTRACTOR_VERSION, ExtractionError, extract, sniff
 from crawler.runner import CrawlSummary, run_crawl
 from crawler.sources import CrawlSource
-from store.changes import delete_changes, pending_pairs, save_change
+from store.changes import delete_changes, pending_pairs, save_change, sync_obligations
 from store.db import open_db
 from store.queries import source_config, versions_with_source
 from store.versions import replace_version_text, upsert_source, version_raw, version_text
 from tracker.config import Config
 from tracker.diff import ENGINE_VERSION, diff_texts
+from tracker.lineage import update_lineage
+from tracker.obligations.catalog import catalog_rows, shipped_catalog
 
 
 def crawl(config: Config, names: list[str] | None = None,
@@ -28,8 +30,11 @@ def crawl(config: Config, names: list[str] | None = None,
     sources = config.crawl_sources(names)
     db = open_db(config.database_path)
     try:
+        # A source's index in config orders a document's versions (draft listed before final).
+        positions = {s.name: k for k, s in enumerate(config.sources)}
         for src in sources:
-            upsert_source(db, src.name, src.url, src.document, src.kind, src.label, src.to_dict())
+            upsert_source(db, src.name, src.url, src.document, src.kind, src.label, src.to_dict(),
+                          position=positions[src.name])
     finally:
         db.close()
     d = config.defaults
@@ -46,6 +51,8 @@ def crawl(config: Config, names: list[str] | None = None,
     )
     db = open_db(config.database_path)
     try:
+        # Publication order (which stored changes follow) and links of newly found publications.
+        update_lineage(db, config)
         update_changes(db)
     finally:
         db.close()
@@ -54,6 +61,8 @@ def crawl(config: Config, names: list[str] | None = None,
 
 def update_changes(db: sqlite_utils.Database, document: str | None = None) -> list[int]:
     """Diff every version against its predecessor where no change is stored yet; returns ids."""
+    catalog = shipped_catalog()
+    sync_obligations(db, catalog.version, catalog_rows(catalog))
     ids = []
     for doc, prev_id, cur_id in pending_pairs(db, document):
         change = diff_texts(version_text(db, prev_id), version_text(db, cur_id))

@@ -30,7 +30,8 @@ def _header(h: Hunk, colour: bool) -> str:
     for reason in h.reasons:
         lines.append(f"   {reason}")
     if h.obligations:
-        lines.append("   obligations: " + ", ".join(f"{o['id']} ({o.get('reason', '')})" for o in h.obligations))
+        lines.append("   obligations: " + "; ".join(
+            f"{o['id']} {o.get('confidence', 0):.2f} ({o.get('reason', '')})" for o in h.obligations))
     return "\n".join(lines)
 
 

@@ -88,6 +88,15 @@ def pdf_from_lines(lines: list[str]) -> bytes:
     return buf.getvalue()
 
 
+@pytest.fixture
+def site():
+    """A local HTTP server on 127.0.0.1 whose pages a test sets."""
+    from tracker.demo.server import LocalSite
+
+    with LocalSite() as s:
+        yield s
+
+
 def regwatch(cfg: Path, *args: str):
     """Run `regwatch --config cfg ARGS...` in process, as a user would; the click Result."""
     from click.testing import CliRunner

@@ -8,15 +8,13 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from conftest import regwatch
 
 from store.db import open_db
 from store.lineage import LineageLink, replace_links, stored_links
 from store.records import Block, DocText, FetchResult
 from store.versions import history, record_fetch
-from tracker.cli import cli
 from tracker.config import ConfigError, load_config, parse_config
-from tracker.demo.server import LocalSite
 from tracker.lineage import update_lineage
 
 DRAFT_MD = """# Code of Practice: Safety and Security
@@ -54,14 +52,7 @@ LISTING = """<!doctype html><html><body><main><h1>Code of Practice</h1><ul>
 </ul></main></body></html>"""
 
 
-@pytest.fixture
-def site():
-    with LocalSite() as s:
-        yield s
-
-
-def run(cfg: Path, *args: str):
-    return CliRunner().invoke(cli, ["--config", str(cfg), *args], catch_exceptions=False)
+run = regwatch  # `regwatch --config cfg ARGS...`, in process
 
 
 def write_config(tmp_path: Path, body: str) -> Path:

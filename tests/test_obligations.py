@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import regwatch
 
 from store.db import open_db
 from tracker.cli import cli
@@ -255,8 +255,7 @@ def test_a_text_with_no_evidence_links_nothing():
 
 # --- commands ----------------------------------------------------------------------------------
 
-def run(cfg: Path, *args: str):
-    return CliRunner().invoke(cli, ["--config", str(cfg), *args], catch_exceptions=False)
+run = regwatch  # `regwatch --config cfg ARGS...`, in process
 
 
 def test_compare_shows_and_filters_obligations(tmp_path):

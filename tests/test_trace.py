@@ -7,21 +7,11 @@ import json
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from conftest import regwatch
 
-from tracker.cli import cli
-from tracker.demo.server import LocalSite
 from tracker.trace import trace_section
 
-
-@pytest.fixture
-def site():
-    with LocalSite() as s:
-        yield s
-
-
-def run(cfg: Path, *args: str):
-    return CliRunner().invoke(cli, ["--config", str(cfg), *args], catch_exceptions=False)
+run = regwatch  # `regwatch --config cfg ARGS...`, in process
 
 
 @pytest.fixture

@@ -156,12 +156,16 @@ class Mapper:
         return [(word.casefold(), name) for name, src in self.catalog.sources.items() for word in src.match]
 
     @cached_property
-    def _terms(self) -> list[tuple[re.Pattern, str, str]]:
-        out = []
+    def _terms(self) -> tuple[re.Pattern, dict[str, list[str]]]:
+        """One pattern for every key term (one pass over a text, not one per term) and the
+        obligations each term belongs to."""
+        owners: dict[str, list[str]] = {}
         for o in self.catalog.obligations:
             for term in o.terms:
-                out.append((re.compile(r"\b" + re.escape(term.casefold()) + r"\b"), o.id, term))
-        return out
+                owners.setdefault(term.casefold(), []).append(o.id)
+        alternatives = sorted(owners, key=len, reverse=True)
+        pattern = re.compile(r"\b(?:" + "|".join(re.escape(t) for t in alternatives) + r")\b") if owners else None
+        return pattern, owners
 
     # --- sections -----------------------------------------------------------------------------
 
@@ -364,8 +368,9 @@ class Mapper:
             changed = " ".join(t for op, t in hunk.edits if op != 0) if hunk.edits else hunk.new_text
             low = changed.casefold()
             hits: dict[str, list[str]] = {}
-            for regex, oid, term in self._terms:
-                if regex.search(low):
+            pattern, owners = self._terms
+            for term in dict.fromkeys(pattern.findall(low)) if pattern else ():
+                for oid in owners[term]:
                     hits.setdefault(oid, []).append(term)
             for oid, terms in hits.items():
                 # One shared phrase is chance; two of a duty's key terms are evidence.

@@ -224,7 +224,7 @@ class Mapper:
         aia: list[str] | None = None  # key parts of an AI Act article or annex context
         code_parent: str | None = None
         for heading in path:
-            number, title = split_heading(heading)
+            number, title = _split(heading)
             if number is None:
                 continue
             if aia and aia[1] == "annex":
@@ -357,7 +357,7 @@ class Mapper:
                 if oid:
                     add(Link(oid, "citation", 0.9, f"the change {'adds' if c in self._new_only else 'removes'} "
                                                    f"the citation {c.text.strip()}"))
-        if not placed and short:
+        if not placed and (short or in_code):
             if not whole:
                 for c in find_citations(hunk.new_text):
                     if c.key[0] == "cop" and not in_code:
@@ -386,9 +386,7 @@ class Mapper:
 
     @staticmethod
     def _is_code_heading(heading: str) -> bool:
-        number, _ = split_heading(heading)
-        key = heading_key(number) if number else None
-        return key is not None and key[0] == "cop"
+        return _is_code_heading(heading)
 
     def _legal_basis(self, path: list[str], secs: dict[tuple, Section]) -> list[Link]:
         """The AI Act provisions the nearest enclosing section states as its legal basis
@@ -430,6 +428,20 @@ class Mapper:
         kept = [lk for lk in links if lk.obligation not in implied]
         kept.sort(key=lambda lk: (-lk.confidence, lk.obligation))
         return kept
+
+
+@lru_cache(maxsize=4096)
+def _is_code_heading(heading: str) -> bool:
+    """True for a Code commitment, measure or appendix heading."""
+    number, _ = _split(heading)
+    key = heading_key(number) if number else None
+    return key is not None and key[0] == "cop"
+
+
+@lru_cache(maxsize=8192)
+def _split(heading: str) -> tuple[str | None, str | None]:
+    """`split_heading`, remembered: the same headings come back for every hunk of a section."""
+    return split_heading(heading)
 
 
 def _is_subpoint(marker: str, previous_block: str) -> bool:

@@ -26,7 +26,7 @@ from functools import cached_property, lru_cache
 from store.numbering import split_heading
 from store.records import Hunk
 from tracker.obligations.catalog import Catalog, Obligation, shipped_catalog
-from tracker.obligations.citations import Key, find_citations, heading_key
+from tracker.obligations.citations import Citation, Key, find_citations, heading_key
 from tracker.sections import Section, norm_text
 
 MIN_CONFIDENCE = 0.5  # weaker links are not reported
@@ -344,39 +344,12 @@ class Mapper:
         placed = bool(found)
         in_code = any(self._is_code_heading(h) for h in (hunk.new_path or hunk.old_path))
         chapter = self.chapter_of(hunk.new_path or hunk.old_path)
-        whole = hunk.kind in ("added", "removed")
+        for lk in self._citation_links(hunk, placed, in_code, chapter):
+            add(lk)
         short = len((hunk.new_text or hunk.old_text).split()) <= SHORT_PASSAGE
-        if not whole or (short and not placed):
-            for c in self._changed_citations(hunk):
-                # Code cross-references ("as in Measure 3.2") are navigation, not duties of the
-                # hunk, unless it lies in a Code section the catalog does not place; a changed AI
-                # Act citation is a changed legal basis.
-                if c.key[0] == "cop" and (placed or not in_code):
-                    continue
-                oid = self.resolve(c.key, chapter)
-                if oid:
-                    add(Link(oid, "citation", 0.9, f"the change {'adds' if c in self._new_only else 'removes'} "
-                                                   f"the citation {c.text.strip()}"))
         if not placed and (short or in_code):
-            if not whole:
-                for c in find_citations(hunk.new_text):
-                    if c.key[0] == "cop" and not in_code:
-                        continue
-                    oid = self.resolve(c.key, chapter)
-                    if oid:
-                        add(Link(oid, "citation", 0.55, f"the text around the change cites {c.text.strip()}"))
-            changed = " ".join(t for op, t in hunk.edits if op != 0) if hunk.edits else hunk.new_text
-            low = changed.casefold()
-            hits: dict[str, list[str]] = {}
-            pattern, owners = self._terms
-            for term in dict.fromkeys(pattern.findall(low)) if pattern else ():
-                for oid in owners[term]:
-                    hits.setdefault(oid, []).append(term)
-            for oid, terms in hits.items():
-                # One shared phrase is chance; two of a duty's key terms are evidence.
-                if len(terms) >= MIN_TERMS:
-                    add(Link(oid, "terms", 0.6, "the changed words use its key terms " +
-                             ", ".join(f"'{t}'" for t in terms[:3])))
+            for lk in self._term_links(hunk):
+                add(lk)
         for lk in list(found.values()):
             o = self.by_id.get(lk.obligation)
             for served in (o.serves if o else []):
@@ -412,13 +385,51 @@ class Mapper:
                 return self._basis_cache[cache_key]
         return []
 
-    def _changed_citations(self, hunk: Hunk):
+    def _citation_links(self, hunk: Hunk, placed: bool, in_code: bool, chapter: str | None) -> list[Link]:
+        """Links from citations the change adds or removes, and (for a hunk nothing else
+        places) from citations around the change."""
+        out: list[Link] = []
+        whole = hunk.kind in ("added", "removed")
+        short = len((hunk.new_text or hunk.old_text).split()) <= SHORT_PASSAGE
+        if not whole or (short and not placed):
+            for c, added in self._changed_citations(hunk):
+                # Code cross-references ("as in Measure 3.2") are navigation, not duties of the
+                # hunk, unless it lies in a Code section the catalog does not place; a changed AI
+                # Act citation is a changed legal basis.
+                if c.key[0] == "cop" and (placed or not in_code):
+                    continue
+                oid = self.resolve(c.key, chapter)
+                if oid:
+                    out.append(Link(oid, "citation", 0.9, f"the change {'adds' if added else 'removes'} "
+                                                          f"the citation {c.text.strip()}"))
+        if not placed and not whole and (short or in_code):
+            for c in find_citations(hunk.new_text):
+                if c.key[0] == "cop" and not in_code:
+                    continue
+                oid = self.resolve(c.key, chapter)
+                if oid:
+                    out.append(Link(oid, "citation", 0.55, f"the text around the change cites {c.text.strip()}"))
+        return out
+
+    def _term_links(self, hunk: Hunk) -> list[Link]:
+        """Links to duties two or more of whose key terms the changed words use."""
+        changed = " ".join(t for op, t in hunk.edits if op != 0) if hunk.edits else hunk.new_text
+        pattern, owners = self._terms
+        hits: dict[str, list[str]] = {}
+        for term in dict.fromkeys(pattern.findall(changed.casefold())) if pattern else ():
+            for oid in owners[term]:
+                hits.setdefault(oid, []).append(term)
+        # One shared phrase is chance; two of a duty's key terms are evidence.
+        return [Link(oid, "terms", 0.6, "the changed words use its key terms " + ", ".join(f"'{t}'" for t in terms[:3]))
+                for oid, terms in hits.items() if len(terms) >= MIN_TERMS]
+
+    @staticmethod
+    def _changed_citations(hunk: Hunk) -> list[tuple[Citation, bool]]:
         """Citations on one side of the hunk and not the other (all of them for a passage
         added or removed whole)."""
         old, new = find_citations(hunk.old_text), find_citations(hunk.new_text)
         old_keys, new_keys = {c.key for c in old}, {c.key for c in new}
-        self._new_only = [c for c in new if c.key not in old_keys]
-        return self._new_only + [c for c in old if c.key not in new_keys]
+        return [(c, True) for c in new if c.key not in old_keys] + [(c, False) for c in old if c.key not in new_keys]
 
     def _most_specific(self, links: list[Link]) -> list[Link]:
         ids = {lk.obligation for lk in links}

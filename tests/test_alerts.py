@@ -300,3 +300,32 @@ def test_a_crash_after_sending_resends_with_the_same_message_id(queued):
     assert inbox.messages[-1]["To"] == "ops@example.eu" and inbox.messages[-1]["Message-ID"] == first["ops@example.eu"]
     statuses = {r["channel"]: r["status"] for r in _alerts(cfg)}
     assert statuses == {"ops": "sent", "email": "sending", "slack": "pending"}
+
+
+def test_crawl_queues_and_notify_sends(tmp_path, monkeypatch):
+    """End to end: two real crawls of a local site queue the alert, `notify` delivers it."""
+    from test_obligations import _html
+
+    from tracker.demo.server import LocalSite
+
+    monkeypatch.setenv("RW_TEST_SMTP_PASSWORD", PASSWORD)
+    port = _free_port()
+    cfg = tmp_path / "config.yaml"
+    inbox = Inbox()
+    ctl = _smtp(port, inbox)
+    try:
+        with LocalSite() as site:
+            site.set("/act", "<html><body><main>" + _html(ACT) + "</main></body></html>")
+            cfg.write_text(_cfg_text(port, subs="  - {name: art55, channels: [email], obligations: [aia-55]}\n",
+                                     extra="defaults: {delay: 0, timeout: 3, retries: 0}\n"
+                                           f"sources:\n  - {{name: act, url: '{site.url('/act')}'}}\n"))
+            assert regwatch(cfg, "crawl").exit_code == 0
+            assert _alerts(cfg) == []
+            site.set("/act", "<html><body><main>" + _html(AMENDED) + "</main></body></html>")
+            assert regwatch(cfg, "crawl").exit_code == 0
+        assert [(r["subscription"], r["status"]) for r in _alerts(cfg)] == [("art55", "pending")]
+        assert regwatch(cfg, "notify").exit_code == 0
+    finally:
+        ctl.stop()
+    assert len(inbox.messages) == 1 and "aia-55-1-c" in inbox.messages[0]["Subject"]
+    assert [r["status"] for r in _alerts(cfg)] == ["sent"]

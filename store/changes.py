@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any
 
@@ -14,9 +15,13 @@ from store.versions import ORDER_SQL, now_iso
 
 def save_change(
     db: sqlite_utils.Database, document: str, from_version: int, to_version: int, change: Change,
-    engine_version: str,
+    engine_version: str, alerts: list[tuple[str, str]] | None = None,
 ) -> int:
-    """Store (or replace) the change between two versions with its hunks; returns its id."""
+    """Store (or replace) the change between two versions with its hunks, and in the same
+    transaction its `alerts` ((subscription, channel) pairs) in the outbox; returns its id.
+
+    An alert is keyed by version pair x subscription x channel, so recomputing a change never
+    queues a second alert for it, and alerts already queued follow the recomputed change."""
     stats = change.stats
     with transaction(db) as conn:
         conn.execute("DELETE FROM changes WHERE from_version = ? AND to_version = ?", (from_version, to_version))
@@ -55,7 +60,59 @@ def save_change(
                 for link in h.obligations
             ],
         )
+        # Alerts of an earlier computation of this pair (their change row was replaced).
+        conn.execute("UPDATE alerts SET change_id = ? WHERE from_version = ? AND to_version = ?",
+                     (change_id, from_version, to_version))
+        created = now_iso()
+        conn.executemany(
+            "INSERT OR IGNORE INTO alerts (change_id, from_version, to_version, subscription, channel, dedup_key,"
+            " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [(change_id, from_version, to_version, sub, ch, alert_key(from_version, to_version, sub, ch), created)
+             for sub, ch in alerts or []],
+        )
         return change_id
+
+
+def alert_key(from_version: int, to_version: int, subscription: str, channel: str) -> str:
+    """The outbox's dedup key of one change x subscription x channel."""
+    raw = json.dumps([from_version, to_version, subscription, channel])
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def change_summary(db: sqlite_utils.Database, change_id: int) -> dict[str, Any] | None:
+    """One stored change with its versions' numbers and labels, or None."""
+    row = db.execute(
+        """SELECT c.id, c.document, pv.number, pv.label, nv.number, nv.label, nv.first_seen,
+                  c.hunks, c.substantive, c.editorial, c.cosmetic, c.max_significance
+           FROM changes c JOIN versions pv ON pv.id = c.from_version JOIN versions nv ON nv.id = c.to_version
+           WHERE c.id = ?""", (change_id,),
+    ).fetchone()
+    if row is None:
+        return None
+    keys = ("id", "document", "from_version", "from_label", "to_version", "to_label", "detected_at",
+            "hunks", "substantive", "editorial", "cosmetic", "max_significance")
+    return dict(zip(keys, row, strict=True))
+
+
+def change_hunks(db: sqlite_utils.Database, change_id: int) -> list[dict[str, Any]]:
+    """Every hunk of a stored change in document order, with its word edits and obligation links."""
+    rows = db.execute(
+        "SELECT id, kind, classification, significance, section, old_path, new_path, edits, reasons "
+        "FROM hunks WHERE change_id = ? ORDER BY ordinal", (change_id,),
+    ).fetchall()
+    return [{"kind": k, "classification": c, "significance": s, "section": sec, "old_path": json.loads(op),
+             "new_path": json.loads(np), "edits": json.loads(e), "reasons": json.loads(r),
+             "obligations": hunk_links(db, hid)}
+            for hid, k, c, s, sec, op, np, e, r in rows]
+
+
+def obligation_titles(db: sqlite_utils.Database, ids: list[str]) -> dict[str, str]:
+    """Reference and title of stored obligations, by id."""
+    if not ids:
+        return {}
+    marks = ", ".join("?" for _ in ids)
+    rows = db.execute(f"SELECT id, ref, title FROM obligations WHERE id IN ({marks})", ids).fetchall()
+    return {oid: f"{ref}: {title}" if ref else title for oid, ref, title in rows}
 
 
 def delete_changes(db: sqlite_utils.Database) -> None:

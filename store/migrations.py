@@ -237,7 +237,38 @@ def m004_lineage(db: sqlite_utils.Database) -> None:
     )
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [m001_initial, m002_changes, m003_obligations, m004_lineage]
+def m005_alerts(db: sqlite_utils.Database) -> None:
+    """The outbox: one alert per change x subscription x channel, written with the change."""
+    _run(
+        db,
+        """
+        CREATE TABLE alerts (
+            id INTEGER PRIMARY KEY,
+            change_id INTEGER REFERENCES changes(id) ON DELETE SET NULL,  -- NULL while a recompute replaces it
+            from_version INTEGER NOT NULL REFERENCES versions(id),
+            to_version INTEGER NOT NULL REFERENCES versions(id),
+            subscription TEXT NOT NULL,
+            channel TEXT NOT NULL,
+            dedup_key TEXT NOT NULL UNIQUE,  -- version pair x subscription x channel: never two alerts for one
+            status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'sending', 'sent', 'dead')),
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at TEXT,            -- backoff: not sent before (NULL: at once)
+            claimed_at TEXT,                 -- when a dispatcher took it (status sending)
+            sent_at TEXT,
+            last_error TEXT,
+            message_id TEXT,                 -- Message-ID of the delivered message (derived from dedup_key)
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX alerts_due ON alerts(status, next_attempt_at);
+        CREATE INDEX alerts_change ON alerts(change_id);
+        CREATE INDEX alerts_pair ON alerts(from_version, to_version);
+        """,
+    )
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
+    m001_initial, m002_changes, m003_obligations, m004_lineage, m005_alerts,
+]
 
 
 def schema_version(db: sqlite_utils.Database) -> int:

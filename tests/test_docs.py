@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from notifications.config import AlertSettings, EmailChannel, SlackChannel, Subscription
 from store.db import open_db
 from tracker.cli import cli
 from tracker.config import Config, Defaults, LineageEntry, SourceConfig
@@ -32,8 +33,9 @@ def test_every_command_is_in_the_readme():
 
 def test_every_config_key_is_in_config_md():
     doc = (ROOT / "docs" / "config.md").read_text()
-    for model in (Config, Defaults, SourceConfig, LineageEntry):
+    for model in (Config, Defaults, SourceConfig, LineageEntry, EmailChannel, SlackChannel, Subscription,
+                  AlertSettings):
         for key, field in model.model_fields.items():
             if field.exclude:
                 continue
-            assert f"`{key}`" in doc, f"{model.__name__}.{key}"
+            assert f"`{field.alias or key}`" in doc, f"{model.__name__}.{key}"

@@ -1,7 +1,7 @@
 """The `regwatch` command line: parse, make one library call, render, exit.
 
 Exit codes: 0 success, 1 differences found (diff/compare --exit-code), 2 usage or config
-error, 3 partial failure (some sources failed).
+error, 3 partial failure (some sources or alerts failed).
 """
 
 from __future__ import annotations
@@ -643,6 +643,61 @@ def obligations_show(ctx: click.Context, obligation_id: str, limit: int, as_json
                       h["section"] or "", h["classification"], f"{h['significance']:.2f}",
                       f"{h['obligation']} ({h['method']} {h['confidence']:.2f})", h["reason"])
     out.print(table)
+
+
+@cli.command()
+@click.option("--retry-now", is_flag=True, help="Also send alerts whose retry backoff has not elapsed.")
+@click.option("--json", "as_json", is_flag=True, help="JSON only on stdout.")
+@click.pass_context
+def notify(ctx: click.Context, retry_now: bool, as_json: bool) -> None:
+    """Send the due alerts of the outbox; exit 3 when some failed (they stay queued or are dead).
+
+    Example: regwatch notify --retry-now
+    """
+    from notifications.dispatch import dispatch
+
+    config = _config(ctx)
+    db = _open(config)
+    try:
+        report = dispatch(db, config.channels, config.alerts, retry_now=retry_now)
+    finally:
+        db.close()
+    if as_json:
+        _emit_json(report.to_json())
+    else:
+        click.echo(f"{len(report.sent)} sent, {len(report.failed)} failed (will retry), {len(report.dead)} dead"
+                   + (f", {report.waiting} waiting for a channel that cannot send yet" if report.waiting else ""))
+        for alert_id, error in report.errors.items():
+            click.echo(f"error: alert {alert_id}: {error}", err=True)
+    if report.failed or report.dead:
+        ctx.exit(EXIT_PARTIAL)
+
+
+@cli.command("alerts")
+@click.option("--status", type=click.Choice(["pending", "sending", "sent", "dead"]), help="Only alerts in this state.")
+@click.option("--json", "as_json", is_flag=True, help="JSON only on stdout.")
+@click.pass_context
+def alerts_cmd(ctx: click.Context, status: str | None, as_json: bool) -> None:
+    """List the outbox: one alert per change, subscription and channel, oldest first.
+
+    Example: regwatch alerts --status dead
+    """
+    from notifications.outbox import list_alerts
+
+    db = _open(_config(ctx), readonly=True)
+    rows = list_alerts(db, status)
+    db.close()
+    if as_json:
+        _emit_json(rows)
+        return
+    table = Table()
+    for col in ("id", "change", "subscription", "channel", "status", "attempts", "next attempt", "sent", "last error"):
+        table.add_column(col, overflow="fold")
+    for r in rows:
+        table.add_row(str(r["id"]), str(r["change_id"]), r["subscription"], r["channel"], r["status"],
+                      str(r["attempts"]), (r["next_attempt_at"] or "")[:19] if r["status"] == "pending" else "",
+                      (r["sent_at"] or "")[:19], r["last_error"] or "")
+    _console().print(table)
 
 
 @cli.command()

@@ -23,6 +23,13 @@ from pydantic import (
 )
 
 from crawler.sources import CrawlSource
+from notifications.config import (
+    AlertSettings,
+    Channel,
+    Subscription,
+    check_subscriptions,
+    resolve_channels,
+)
 
 _INTERVAL = re.compile(r"^every\s+(\d+)\s*(s|m|h|d)$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -147,10 +154,9 @@ class Config(_Strict):
     database: str = "regwatch.db"
     defaults: Defaults = Field(default_factory=Defaults)
     sources: list[SourceConfig] = Field(default_factory=list)
-    # Reserved for alerts (notifications/ validates them); kept here so unknown top-level
-    # keys are still refused.
-    channels: dict[str, Any] = Field(default_factory=dict)
-    subscriptions: list[dict[str, Any]] = Field(default_factory=list)
+    channels: dict[str, Channel] = Field(default_factory=dict, description="where alerts go")
+    subscriptions: list[Subscription] = Field(default_factory=list, description="who gets which alerts")
+    alerts: AlertSettings = Field(default_factory=AlertSettings)
     lineage: list[LineageEntry] = Field(default_factory=list, description="links confirmed or rejected")
     path: Path | None = Field(default=None, exclude=True)
 
@@ -161,6 +167,22 @@ class Config(_Strict):
             if src.name in seen:
                 raise ValueError(f"duplicate source name {src.name!r}")
             seen.add(src.name)
+        return self
+
+    @field_validator("channels", mode="before")
+    @classmethod
+    def _channel_kinds(cls, v: Any) -> Any:
+        # A channel named `email` or `slack` is of that kind without saying `channel:`.
+        if isinstance(v, dict):
+            return {name: ({**ch, "channel": name} if isinstance(ch, dict) and "channel" not in ch
+                           and name in ("email", "slack") else ch)
+                    for name, ch in v.items()}
+        return v
+
+    @model_validator(mode="after")
+    def _alerts(self) -> Config:
+        self.channels = resolve_channels(self.channels)
+        check_subscriptions(self.subscriptions, self.channels)
         return self
 
     @field_validator("lineage")

@@ -14,6 +14,8 @@ import sqlite_utils
 from crawler.extract import EXTRACTOR_VERSION, ExtractionError, extract, sniff
 from crawler.runner import CrawlSummary, run_crawl
 from crawler.sources import CrawlSource
+from notifications.config import Subscription
+from notifications.routing import HunkFacts, route
 from store.changes import delete_changes, pending_pairs, save_change, sync_obligations
 from store.db import open_db
 from store.queries import source_config, versions_with_source
@@ -21,7 +23,7 @@ from store.versions import replace_version_text, upsert_source, version_raw, ver
 from tracker.config import Config
 from tracker.diff import ENGINE_VERSION, diff_texts
 from tracker.lineage import update_lineage
-from tracker.obligations.catalog import catalog_rows, shipped_catalog
+from tracker.obligations.catalog import catalog_rows, descendants, shipped_catalog
 
 
 def crawl(config: Config, names: list[str] | None = None,
@@ -53,20 +55,25 @@ def crawl(config: Config, names: list[str] | None = None,
     try:
         # Publication order (which stored changes follow) and links of newly found publications.
         update_lineage(db, config)
-        update_changes(db)
+        update_changes(db, subscriptions=config.subscriptions)
     finally:
         db.close()
     return summary
 
 
-def update_changes(db: sqlite_utils.Database, document: str | None = None) -> list[int]:
-    """Diff every version against its predecessor where no change is stored yet; returns ids."""
+def update_changes(db: sqlite_utils.Database, document: str | None = None,
+                   subscriptions: list[Subscription] | None = None) -> list[int]:
+    """Diff every version against its predecessor where no change is stored yet; returns ids.
+    With `subscriptions`, each change's alerts are queued in the transaction that stores it."""
     catalog = shipped_catalog()
     sync_obligations(db, catalog.version, catalog_rows(catalog))
     ids = []
     for doc, prev_id, cur_id in pending_pairs(db, document):
         change = diff_texts(version_text(db, prev_id), version_text(db, cur_id))
-        ids.append(save_change(db, doc, prev_id, cur_id, change, ENGINE_VERSION))
+        facts = [HunkFacts(h.classification, h.significance, frozenset(o["id"] for o in h.obligations))
+                 for h in change.hunks]
+        alerts = route(doc, facts, subscriptions or [], lambda oid: descendants(catalog, oid))
+        ids.append(save_change(db, doc, prev_id, cur_id, change, ENGINE_VERSION, alerts=alerts))
     return ids
 
 
@@ -102,7 +109,8 @@ def reprocess(config: Config, on_version: Callable[[int], None] | None = None) -
                 report.changed.append(version_id)
             if on_version:
                 on_version(version_id)
-        # Texts may have changed, and the engine may be newer: recompute every change.
+        # Texts may have changed, and the engine may be newer: recompute every change. No
+        # subscriptions: a recomputation is not news (queued alerts follow their version pair).
         delete_changes(db)
         report.changes = len(update_changes(db))
     finally:

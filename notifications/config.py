@@ -1,0 +1,151 @@
+"""Validation of config.yaml's `channels`, `subscriptions` and `alerts` (used by tracker.config).
+
+Secrets are never in config: a channel names the environment variable holding them (`*_env`).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    field_validator,
+    model_validator,
+)
+
+CLASSES = ("cosmetic", "editorial", "substantive")
+_NAME = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
+_ENV = r"^[A-Za-z_][A-Za-z0-9_]*$"
+# Keys that would put a secret into config.yaml: refused with a hint instead of "unknown key".
+_SECRETS = {"password": "password_env", "webhook_url": "webhook_url_env"}
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_secrets(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            for key, env in _SECRETS.items():
+                if key in data:
+                    raise ValueError(f"`{key}` would put a secret in config.yaml; name an environment "
+                                     f"variable with `{env}` instead")
+        return data
+
+
+class EmailChannel(_Strict):
+    """An SMTP channel. A channel with `channel: email` inherits the unset keys of the channel
+    named `email` (so `ops: {channel: email, to: [...]}` only changes the recipients)."""
+
+    channel: Literal["email"] = "email"
+    host: str | None = None
+    port: int | None = Field(None, ge=1, le=65535, description="default 587 (starttls), 465 (ssl), 25 (none)")
+    security: Literal["starttls", "ssl", "none"] | None = Field(None, description="default starttls")
+    username: str | None = None
+    password_env: Annotated[str, Field(pattern=_ENV)] | None = None
+    from_: str | None = Field(None, alias="from")
+    to: list[str] | None = None
+    timeout: float | None = Field(None, gt=0, description="seconds for one SMTP conversation; default 30")
+
+    def port_or_default(self) -> int:
+        """The port, or the usual one for the security mode."""
+        return self.port or {"ssl": 465, "none": 25}.get(self.security or "starttls", 587)
+
+
+class SlackChannel(_Strict):
+    """A Slack incoming webhook (accepted, not sent yet: see docs/alerts.md)."""
+
+    channel: Literal["slack"] = "slack"
+    webhook_url_env: Annotated[str, Field(pattern=_ENV)]
+
+
+def _kind(value: Any) -> str | None:
+    return value.get("channel") if isinstance(value, dict) else getattr(value, "channel", None)
+
+
+Channel = Annotated[
+    Annotated[EmailChannel, Tag("email")] | Annotated[SlackChannel, Tag("slack")],
+    Discriminator(_kind, custom_error_type="channel_kind",
+                  custom_error_message="unknown channel kind; say `channel: email` or `channel: slack`"),
+]
+
+
+class Subscription(_Strict):
+    """Who gets which alerts: changes of `documents` touching `obligations`, at or above
+    `min_class` and `min_significance`, sent to `channels`."""
+
+    name: Annotated[str, Field(pattern=_NAME, max_length=100)]
+    channels: list[str] = Field(min_length=1)
+    documents: list[str] | None = Field(None, description="omitted: every document")
+    obligations: list[str] | None = Field(None, description="omitted: any; an id selects itself and everything below")
+    min_class: Literal["cosmetic", "editorial", "substantive"] = "substantive"
+    min_significance: float = Field(0.0, ge=0, le=1)
+    mode: Literal["immediate"] = "immediate"
+
+    @field_validator("mode", mode="before")
+    @classmethod
+    def _mode(cls, v: Any) -> Any:
+        if isinstance(v, dict) and "digest" in v:
+            raise ValueError("digests are not supported yet; use `mode: immediate`")
+        return v
+
+    @field_validator("obligations")
+    @classmethod
+    def _known_obligations(cls, v: list[str] | None) -> list[str] | None:
+        if v is None:
+            return v
+        from tracker.obligations.catalog import norm_id, shipped_catalog
+
+        catalog = shipped_catalog()
+        ids = [norm_id(o) for o in v]
+        unknown = [o for o, oid in zip(v, ids, strict=True) if catalog.get(oid) is None]
+        if unknown:
+            raise ValueError(f"unknown obligation(s) {', '.join(unknown)} (see `regwatch obligations`)")
+        return ids
+
+
+class AlertSettings(_Strict):
+    """How the dispatcher retries."""
+
+    max_attempts: int = Field(8, ge=1, le=100, description="failed sends before an alert is dead")
+    backoff: float = Field(60, ge=0, description="seconds before the first retry; doubles each retry, with jitter")
+    max_backoff: float = Field(6 * 3600, ge=0, description="longest wait between retries, seconds")
+    lease: float = Field(600, gt=0, description="seconds after which an unfinished send is retried")
+
+
+def resolve_channels(channels: dict[str, EmailChannel | SlackChannel]) -> dict[str, EmailChannel | SlackChannel]:
+    """Fill `channel: email` entries from the channel named `email` and check each is complete."""
+    base = channels.get("email")
+    base = base if isinstance(base, EmailChannel) else None
+    out: dict[str, EmailChannel | SlackChannel] = {}
+    for name, ch in channels.items():
+        if isinstance(ch, EmailChannel):
+            if base is not None and ch is not base:
+                ch = base.model_copy(update={k: getattr(ch, k) for k in ch.model_fields_set})
+            missing = [("from" if k == "from_" else k) for k in ("host", "from_", "to") if not getattr(ch, k)]
+            if missing:
+                hint = "" if base is not None else " (nor a channel named `email` to take them from)"
+                raise ValueError(f"channels.{name}: missing {', '.join(missing)}{hint}")
+        out[name] = ch
+    return out
+
+
+def check_subscriptions(subscriptions: list[Subscription], channels: dict[str, Any]) -> None:
+    """Subscription names are unique and every channel they name is configured."""
+    seen: set[str] = set()
+    for k, sub in enumerate(subscriptions):
+        if sub.name in seen:
+            raise ValueError(f"subscriptions[{k}]: duplicate subscription name {sub.name!r}")
+        seen.add(sub.name)
+        unknown = [c for c in sub.channels if c not in channels]
+        if unknown:
+            known = ", ".join(channels) or "none"
+            raise ValueError(f"subscriptions[{k}] ({sub.name}): unknown channel(s) {', '.join(unknown)} "
+                             f"(configured: {known})")
+
+

@@ -38,7 +38,7 @@ def dispatch(db: sqlite_utils.Database, channels: Mapping, settings: AlertSettin
     """Send every due pending alert (with `retry_now`, also those still backing off)."""
     environ = os.environ if environ is None else environ
     report = DispatchReport()
-    report.released = outbox.release_stale(db, clock(), settings.lease)
+    report.released = outbox.release_stale(db, clock(), settings.lease, settings.max_attempts)
     sendable = {name for name, ch in channels.items() if ch.channel in SENDERS}
     for alert_id in outbox.due(db, clock(), sendable, retry_now):
         alert = outbox.claim(db, alert_id, clock())

@@ -37,13 +37,25 @@ def list_alerts(db: sqlite_utils.Database, status: str | None = None) -> list[di
     return [dict(zip(COLUMNS, r, strict=True)) for r in rows]
 
 
-def release_stale(db: sqlite_utils.Database, now: datetime, lease: float) -> int:
+def release_stale(db: sqlite_utils.Database, now: datetime, lease: float, max_attempts: int | None = None) -> int:
     """Put back to pending the alerts claimed longer than `lease` seconds ago (their sender
-    crashed or was killed before recording the outcome); returns how many."""
+    crashed or was killed before recording the outcome); returns how many.
+
+    The interrupted send counts as an attempt: a message that kills the dispatcher every
+    time must end `dead`, not be re-released after each lease forever."""
     with transaction(db) as conn:
+        cutoff = iso(now - timedelta(seconds=lease))
+        error = "the dispatcher stopped while sending (crash or kill); resent with the same Message-ID"
+        if max_attempts is not None:
+            conn.execute(
+                "UPDATE alerts SET status = 'dead', attempts = attempts + 1, last_error = ? "
+                "WHERE status = 'sending' AND claimed_at < ? AND attempts + 1 >= ?",
+                (error, cutoff, max_attempts),
+            )
         cur = conn.execute(
-            "UPDATE alerts SET status = 'pending', next_attempt_at = NULL WHERE status = 'sending' AND claimed_at < ?",
-            (iso(now - timedelta(seconds=lease)),),
+            "UPDATE alerts SET status = 'pending', next_attempt_at = NULL, attempts = attempts + 1, last_error = ? "
+            "WHERE status = 'sending' AND claimed_at < ?",
+            (error, cutoff),
         )
         return cur.rowcount
 

@@ -302,6 +302,25 @@ def test_a_crash_after_sending_resends_with_the_same_message_id(queued):
     assert statuses == {"ops": "sent", "email": "sending", "slack": "pending"}
 
 
+def test_a_send_that_keeps_killing_the_dispatcher_ends_dead(queued):
+    """Each interrupted send counts as an attempt, so a poison message is not re-released
+    after every lease forever."""
+    cfg, port = queued
+    db = open_db(cfg.parent / "h.db")
+    db.execute("UPDATE alerts SET status = 'sending', claimed_at = '2000-01-01T00:00:00+00:00', attempts = 2 "
+               "WHERE channel = 'ops'")
+    db.close()
+    inbox = Inbox()
+    ctl = _smtp(port, inbox)
+    try:
+        regwatch(cfg, "notify")
+    finally:
+        ctl.stop()
+    ops = next(r for r in _alerts(cfg) if r["channel"] == "ops")
+    assert ops["status"] == "dead" and ops["attempts"] == 3 and "stopped while sending" in ops["last_error"]
+    assert all(m["To"] != "ops@example.eu" for m in inbox.messages)
+
+
 def test_crawl_queues_and_notify_sends(tmp_path, monkeypatch):
     """End to end: two real crawls of a local site queue the alert, `notify` delivers it."""
     from test_obligations import _html

@@ -21,7 +21,7 @@ from typing import Any
 import sqlite_utils
 
 from store.db import transaction
-from store.versions import VersionRow, history, now_iso
+from store.versions import VersionRow, history, now_iso, pick_version
 
 STATUSES = ("auto", "candidate", "confirmed", "rejected")  # as the schema checks them
 ACTIVE = ("auto", "confirmed")  # statuses whose document joins the lineage
@@ -203,25 +203,17 @@ def pick_in_lineage(versions: list[LineageVersion], ref: str | int | None, docum
     (case-insensitive; the latest with that label); a document id of the lineage (its latest
     version).
     """
-    if not versions:
-        return None
-    if ref is None:
-        return versions[-1]
-    text = str(ref).strip()
-    if text.lstrip("-").isdigit():
-        n = int(text)
-        if n < 0:
-            return versions[n] if -n <= len(versions) else None
-        return next((v for v in versions if v.document == document and v.number == n), None)
+    text = str(ref).strip() if ref is not None else ""
+    if text.isdigit():  # a number names a version of `document`, not of a linked one
+        return pick_version([v for v in versions if v.document == document], text)
     doc, sep, number = text.rpartition(":")
     if sep and number.isdigit():
         hit = next((v for v in versions if v.document == doc and v.number == int(number)), None)
         if hit is not None:
             return hit
-    wanted = text.casefold()
-    by_label = [v for v in versions if (v.label or "").casefold() == wanted]
-    if by_label:
-        return by_label[-1]
+    hit = pick_version(versions, ref)  # latest, negative index or label: the same rules as one document
+    if hit is not None or ref is None:
+        return hit
     by_document = [v for v in versions if v.document == text]
     return by_document[-1] if by_document else None
 

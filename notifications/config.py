@@ -75,6 +75,33 @@ Channel = Annotated[
 ]
 
 
+class Digest(_Strict):
+    """A digest schedule: the period's changes in one message, `daily` or `weekly` (on `day`)
+    at `at` (HH:MM) in `timezone`."""
+
+    every: Literal["daily", "weekly"] = Field(alias="digest")
+    at: Annotated[str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")] = "08:00"
+    day: Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"] = "monday"
+    timezone: str = "UTC"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, v: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {v!r} (an IANA name such as Europe/Brussels)") from None
+        return v
+
+    @model_validator(mode="after")
+    def _day_only_weekly(self) -> Digest:
+        if "day" in self.model_fields_set and self.every != "weekly":
+            raise ValueError("`day` is only for `digest: weekly`")
+        return self
+
+
 class Subscription(_Strict):
     """Who gets which alerts: changes of `documents` touching `obligations`, at or above
     `min_class` and `min_significance`, sent to `channels`."""
@@ -85,14 +112,22 @@ class Subscription(_Strict):
     obligations: list[str] | None = Field(None, description="omitted: any; an id selects itself and everything below")
     min_class: Literal["cosmetic", "editorial", "substantive"] = "substantive"
     min_significance: float = Field(0.0, ge=0, le=1)
-    mode: Literal["immediate"] = "immediate"
+    mode: Literal["immediate"] | Digest = Field(
+        "immediate", description="`immediate`, or `{digest: daily|weekly, at: 'HH:MM', day, timezone}`")
 
     @field_validator("mode", mode="before")
     @classmethod
     def _mode(cls, v: Any) -> Any:
-        if isinstance(v, dict) and "digest" in v:
-            raise ValueError("digests are not supported yet; use `mode: immediate`")
+        if v in ("daily", "weekly"):
+            return {"digest": v}  # shorthand: `mode: daily`
+        if isinstance(v, str) and v != "immediate":
+            raise ValueError(f"unknown mode {v!r}: say `immediate`, `daily`, `weekly` or `{{digest: daily, at: '08:00'}}`")
         return v
+
+    @property
+    def digest(self) -> Digest | None:
+        """The digest schedule, or None for immediate alerts."""
+        return self.mode if isinstance(self.mode, Digest) else None
 
     @field_validator("obligations")
     @classmethod
@@ -110,12 +145,14 @@ class Subscription(_Strict):
 
 
 class AlertSettings(_Strict):
-    """How the dispatcher retries."""
+    """How the dispatcher retries, and who hears of tracking failures."""
 
     max_attempts: int = Field(8, ge=1, le=100, description="failed sends before an alert is dead")
     backoff: float = Field(60, ge=0, description="seconds before the first retry; doubles each retry, with jitter")
     max_backoff: float = Field(6 * 3600, ge=0, description="longest wait between retries, seconds")
     lease: float = Field(600, gt=0, description="seconds after which an unfinished send is retried")
+    operators: list[str] = Field(default_factory=list, description="channels told of tracking failures")
+    failure_threshold: int = Field(3, ge=1, le=1000, description="failed fetches in a row that make a tracking failure")
 
 
 def resolve_channels(channels: dict[str, EmailChannel | SlackChannel]) -> dict[str, EmailChannel | SlackChannel]:
@@ -135,8 +172,13 @@ def resolve_channels(channels: dict[str, EmailChannel | SlackChannel]) -> dict[s
     return out
 
 
-def check_subscriptions(subscriptions: list[Subscription], channels: dict[str, Any]) -> None:
-    """Subscription names are unique and every channel they name is configured."""
+def check_subscriptions(subscriptions: list[Subscription], channels: dict[str, Any],
+                        operators: list[str] | None = None) -> None:
+    """Subscription names are unique and every channel they (and `alerts.operators`) name is configured."""
+    unknown = [c for c in operators or [] if c not in channels]
+    if unknown:
+        raise ValueError(f"alerts.operators: unknown channel(s) {', '.join(unknown)} "
+                         f"(configured: {', '.join(channels) or 'none'})")
     seen: set[str] = set()
     for k, sub in enumerate(subscriptions):
         if sub.name in seen:

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from notifications.config import CLASSES, Subscription
+from notifications.outbox import iso
+from notifications.schedule import next_digest_at
+from store.records import Route
 
 
 @dataclass(frozen=True)
@@ -37,6 +41,14 @@ def matches(sub: Subscription, document: str, hunks: Iterable[HunkFacts],
 
 
 def route(document: str, hunks: list[HunkFacts], subscriptions: list[Subscription],
-          expand: Callable[[str], Iterable[str]] = lambda oid: (oid,)) -> list[tuple[str, str]]:
-    """The (subscription, channel) pairs a change of `document` with `hunks` is sent to."""
-    return [(sub.name, ch) for sub in subscriptions if matches(sub, document, hunks, expand) for ch in sub.channels]
+          expand: Callable[[str], Iterable[str]] = lambda oid: (oid,),
+          now: datetime | None = None) -> list[Route]:
+    """The alerts a change of `document` with `hunks`, detected at `now`, queues: one per
+    matching subscription and channel, with the send time of its digest period if any."""
+    now = now or datetime.now(UTC)
+    out = []
+    for sub in subscriptions:
+        if matches(sub, document, hunks, expand):
+            at = iso(next_digest_at(sub.digest, now)) if sub.digest else None
+            out += [Route(sub.name, ch, at) for ch in sub.channels]
+    return out

@@ -9,16 +9,16 @@ from typing import Any
 import sqlite_utils
 
 from store.db import transaction
-from store.records import Change
+from store.records import Change, Route
 from store.versions import ORDER_SQL, now_iso
 
 
 def save_change(
     db: sqlite_utils.Database, document: str, from_version: int, to_version: int, change: Change,
-    engine_version: str, alerts: list[tuple[str, str]] | None = None,
+    engine_version: str, alerts: list[Route] | None = None,
 ) -> int:
     """Store (or replace) the change between two versions with its hunks, and in the same
-    transaction its `alerts` ((subscription, channel) pairs) in the outbox; returns its id.
+    transaction its `alerts` in the outbox; returns its id.
 
     An alert is keyed by version pair x subscription x channel, so recomputing a change never
     queues a second alert for it, and alerts already queued follow the recomputed change."""
@@ -65,10 +65,11 @@ def save_change(
                      (change_id, from_version, to_version))
         created = now_iso()
         conn.executemany(
-            "INSERT OR IGNORE INTO alerts (change_id, from_version, to_version, subscription, channel, dedup_key,"
-            " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [(change_id, from_version, to_version, sub, ch, alert_key(from_version, to_version, sub, ch), created)
-             for sub, ch in alerts or []],
+            "INSERT OR IGNORE INTO alerts (change_id, from_version, to_version, subscription, channel, digest_at,"
+            " dedup_key, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [(change_id, from_version, to_version, r.subscription, r.channel, r.digest_at,
+              alert_key(from_version, to_version, r.subscription, r.channel), created)
+             for r in alerts or []],
         )
         return change_id
 

@@ -266,8 +266,62 @@ def m005_alerts(db: sqlite_utils.Database) -> None:
     )
 
 
+def m006_digests_and_tracking(db: sqlite_utils.Database) -> None:
+    """Alerts for digests and for tracking failures (not tied to a change), and the tracking
+    state of each source. SQLite cannot drop NOT NULL, so `alerts` is rebuilt and copied."""
+    _run(
+        db,
+        """
+        CREATE TABLE alerts_new (
+            id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL DEFAULT 'change'
+                CHECK (kind IN ('change', 'tracking-failure', 'tracking-recovered')),
+            change_id INTEGER REFERENCES changes(id) ON DELETE SET NULL,  -- NULL while a recompute replaces it
+            from_version INTEGER REFERENCES versions(id),  -- kind change: the version pair
+            to_version INTEGER REFERENCES versions(id),
+            source TEXT,                     -- tracking alerts: the configured source
+            detail TEXT,                     -- tracking alerts: JSON of the event (failures, since, error)
+            subscription TEXT NOT NULL,      -- tracking alerts: 'operators'
+            channel TEXT NOT NULL,
+            digest_at TEXT,                  -- digest subscriptions: when the period's digest is sent
+            dedup_key TEXT NOT NULL UNIQUE,  -- change: version pair x subscription x channel
+            status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'sending', 'sent', 'dead')),
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at TEXT,            -- backoff: not sent before (NULL: at once)
+            claimed_at TEXT,                 -- when a dispatcher took it (status sending)
+            sent_at TEXT,
+            last_error TEXT,
+            message_id TEXT,                 -- Message-ID of the delivered message (derived from dedup_key)
+            created_at TEXT NOT NULL,
+            CHECK ((kind = 'change') = (from_version IS NOT NULL AND to_version IS NOT NULL))
+        );
+        INSERT INTO alerts_new (id, change_id, from_version, to_version, subscription, channel, dedup_key,
+                                status, attempts, next_attempt_at, claimed_at, sent_at, last_error,
+                                message_id, created_at)
+            SELECT id, change_id, from_version, to_version, subscription, channel, dedup_key, status, attempts,
+                   next_attempt_at, claimed_at, sent_at, last_error, message_id, created_at FROM alerts;
+        DROP TABLE alerts;
+        ALTER TABLE alerts_new RENAME TO alerts;
+        CREATE INDEX alerts_due ON alerts(status, next_attempt_at);
+        CREATE INDEX alerts_change ON alerts(change_id);
+        CREATE INDEX alerts_pair ON alerts(from_version, to_version);
+        CREATE INDEX alerts_digest ON alerts(status, digest_at);
+        CREATE TABLE tracking (
+            source TEXT PRIMARY KEY,         -- configured source name
+            url TEXT NOT NULL,               -- the URL whose fetches are counted
+            state TEXT NOT NULL CHECK (state IN ('ok', 'failing')),
+            since TEXT NOT NULL,             -- start of the first fetch of the current state
+            failures INTEGER NOT NULL,       -- failed fetches in a row (0 when ok)
+            last_fetch INTEGER REFERENCES fetches(id),
+            last_error TEXT,
+            updated_at TEXT NOT NULL
+        );
+        """,
+    )
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
-    m001_initial, m002_changes, m003_obligations, m004_lineage, m005_alerts,
+    m001_initial, m002_changes, m003_obligations, m004_lineage, m005_alerts, m006_digests_and_tracking,
 ]
 
 

@@ -256,3 +256,16 @@ class Change:
             ],
             "hunks": [h.to_json() for h in self.hunks],
         }
+
+
+# --- alerts -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Route:
+    """One alert a change queues: its subscription and channel and, for a digest
+    subscription, when the digest of the change's period is sent (ISO 8601 UTC)."""
+
+    subscription: str
+    channel: str
+    digest_at: str | None = None

@@ -20,7 +20,7 @@ from test_obligations import ACT, _amend
 from notifications.config import Subscription
 from notifications.routing import HunkFacts, route
 from store.db import open_db
-from store.records import FetchResult, parse_text
+from store.records import FetchResult, Route, parse_text
 from store.versions import record_fetch
 from tracker.config import ConfigError, load_config, parse_config
 from tracker.obligations.catalog import descendants, shipped_catalog
@@ -58,8 +58,22 @@ def test_channels_and_subscriptions_are_validated():
 
     msg = error(_cfg_text(2525, subs="  - {name: t, channels: [email, pager]}\n"))
     assert "unknown channel(s) pager" in msg
-    msg = error(_cfg_text(2525, subs="  - {name: t, channels: [email], mode: {digest: daily, at: '08:00'}}\n"))
-    assert "digests are not supported yet" in msg and ":9:" in msg
+    digest = parse_config(_cfg_text(2525, subs="  - {name: t, channels: [email], mode: {digest: weekly, "
+                                               "day: friday, at: '17:30', timezone: Europe/Brussels}}\n"))
+    d = digest.subscriptions[0].digest
+    assert (d.every, d.day, d.at, d.timezone) == ("weekly", "friday", "17:30", "Europe/Brussels")
+    assert parse_config(_cfg_text(2525, subs="  - {name: t, channels: [email], mode: daily}\n")
+                        ).subscriptions[0].digest.at == "08:00"
+    msg = error(_cfg_text(2525, subs="  - {name: t, channels: [email], mode: {digest: daily, at: '25:00'}}\n"))
+    assert "mode" in msg and ":9:" in msg
+    msg = error(_cfg_text(2525, subs="  - {name: t, channels: [email], mode: {digest: daily, day: friday}}\n"))
+    assert "only for `digest: weekly`" in msg
+    msg = error(_cfg_text(2525, subs="  - {name: t, channels: [email], mode: {digest: daily, timezone: Mars/Base}}\n"))
+    assert "unknown time zone 'Mars/Base'" in msg
+    msg = error(_cfg_text(2525, subs="  - {name: t, channels: [email], mode: hourly}\n"))
+    assert "unknown mode 'hourly'" in msg
+    msg = error(_cfg_text(2525, extra="alerts: {operators: [pager]}\n"))
+    assert "alerts.operators: unknown channel(s) pager" in msg
     msg = error(_cfg_text(2525, subs="  - {name: t, channels: [email], obligations: [aia-99]}\n"))
     assert "unknown obligation(s) aia-99" in msg
     msg = error(_cfg_text(2525, subs="  - {name: t, channels: [email], min_clas: editorial}\n"))
@@ -85,7 +99,7 @@ def test_routing_filters():
     def routed(**kw) -> list:
         return route("act", hunks, [Subscription(name="s", channels=["email", "ops"], **kw)], expand)
 
-    assert routed() == [("s", "email"), ("s", "ops")]
+    assert routed() == [Route("s", "email"), Route("s", "ops")]
     assert routed(documents=["other"]) == []
     assert routed(documents=["act"]) != []
     assert routed(obligations=["aia-55"]) != []  # a parent selects its descendants
@@ -97,7 +111,7 @@ def test_routing_filters():
     weak = [HunkFacts("editorial", 0.2, frozenset({"aia-55-1-c"})), HunkFacts("substantive", 0.9, frozenset())]
     sub = Subscription(name="s", channels=["email"], obligations=["aia-55"])
     assert route("act", weak, [sub], expand) == []
-    assert route("act", weak, [sub.model_copy(update={"min_class": "editorial"})], expand) == [("s", "email")]
+    assert route("act", weak, [sub.model_copy(update={"min_class": "editorial"})], expand) == [Route("s", "email")]
     assert route("act", [], [Subscription(name="s", channels=["email"], min_class="cosmetic")]) == []
 
 
@@ -168,7 +182,7 @@ def test_a_failed_change_write_writes_no_alert(tmp_path):
     change = diff_texts(ACT, AMENDED)
     # The same transaction: an alert that cannot be written takes the change down with it.
     with pytest.raises(sqlite3.Error):
-        store_changes.save_change(db, "act", 1, 2, change, ENGINE_VERSION, alerts=[("team", ["not a name"])])
+        store_changes.save_change(db, "act", 1, 2, change, ENGINE_VERSION, alerts=[Route("team", ["not a name"])])
     assert db.execute("SELECT COUNT(*) FROM changes").fetchone()[0] == 0
     db.close()
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from notifications.config import AlertSettings, EmailChannel, SlackChannel, Subscription
+from notifications.config import AlertSettings, Digest, EmailChannel, SlackChannel, Subscription
 from store.db import open_db
 from tracker.cli import cli
 from tracker.config import Config, Defaults, LineageEntry, SourceConfig
@@ -34,7 +34,7 @@ def test_every_command_is_in_the_readme():
 def test_every_config_key_is_in_config_md():
     doc = (ROOT / "docs" / "config.md").read_text()
     for model in (Config, Defaults, SourceConfig, LineageEntry, EmailChannel, SlackChannel, Subscription,
-                  AlertSettings):
+                  Digest, AlertSettings):
         for key, field in model.model_fields.items():
             if field.exclude:
                 continue

@@ -659,14 +659,16 @@ def notify(ctx: click.Context, retry_now: bool, as_json: bool) -> None:
     config = _config(ctx)
     db = _open(config)
     try:
-        report = dispatch(db, config.channels, config.alerts, retry_now=retry_now)
+        report = dispatch(db, config.channels, config.alerts, retry_now=retry_now,
+                          subscriptions=config.subscriptions)
     finally:
         db.close()
     if as_json:
         _emit_json(report.to_json())
     else:
         click.echo(f"{len(report.sent)} sent, {len(report.failed)} failed (will retry), {len(report.dead)} dead"
-                   + (f", {report.waiting} waiting for a channel that cannot send yet" if report.waiting else ""))
+                   f" ({report.messages} message(s))"
+                   + (f", {report.waiting} waiting for a channel no longer configured" if report.waiting else ""))
         for alert_id, error in report.errors.items():
             click.echo(f"error: alert {alert_id}: {error}", err=True)
     if report.failed or report.dead:
@@ -678,7 +680,8 @@ def notify(ctx: click.Context, retry_now: bool, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="JSON only on stdout.")
 @click.pass_context
 def alerts_cmd(ctx: click.Context, status: str | None, as_json: bool) -> None:
-    """List the outbox: one alert per change, subscription and channel, oldest first.
+    """List the outbox: one alert per change, subscription and channel (and per tracking
+    failure or recovery of a source), oldest first.
 
     Example: regwatch alerts --status dead
     """
@@ -691,12 +694,15 @@ def alerts_cmd(ctx: click.Context, status: str | None, as_json: bool) -> None:
         _emit_json(rows)
         return
     table = Table()
-    for col in ("id", "change", "subscription", "channel", "status", "attempts", "next attempt", "sent", "last error"):
+    for col in ("id", "about", "subscription", "channel", "status", "attempts", "next attempt", "sent", "last error"):
         table.add_column(col, overflow="fold")
     for r in rows:
-        table.add_row(str(r["id"]), str(r["change_id"]), r["subscription"], r["channel"], r["status"],
-                      str(r["attempts"]), (r["next_attempt_at"] or "")[:19] if r["status"] == "pending" else "",
-                      (r["sent_at"] or "")[:19], r["last_error"] or "")
+        about = f"change {r['change_id']}" if r["kind"] == "change" else f"{r['kind']} {r['source']}"
+        nxt = (r["next_attempt_at"] or "")[:19] if r["status"] == "pending" else ""
+        if r["status"] == "pending" and r["digest_at"] and (not nxt or r["digest_at"] > nxt):
+            nxt = f"digest {r['digest_at'][:16]}"
+        table.add_row(str(r["id"]), about, r["subscription"], r["channel"], r["status"],
+                      str(r["attempts"]), nxt, (r["sent_at"] or "")[:19], r["last_error"] or "")
     _console().print(table)
 
 

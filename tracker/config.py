@@ -182,7 +182,7 @@ class Config(_Strict):
     @model_validator(mode="after")
     def _alerts(self) -> Config:
         self.channels = resolve_channels(self.channels)
-        check_subscriptions(self.subscriptions, self.channels)
+        check_subscriptions(self.subscriptions, self.channels, self.alerts.operators)
         return self
 
     @field_validator("lineage")

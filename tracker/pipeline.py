@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import sqlite_utils
@@ -62,9 +63,10 @@ def crawl(config: Config, names: list[str] | None = None,
 
 
 def update_changes(db: sqlite_utils.Database, document: str | None = None,
-                   subscriptions: list[Subscription] | None = None) -> list[int]:
+                   subscriptions: list[Subscription] | None = None, now: datetime | None = None) -> list[int]:
     """Diff every version against its predecessor where no change is stored yet; returns ids.
-    With `subscriptions`, each change's alerts are queued in the transaction that stores it."""
+    With `subscriptions`, each change's alerts are queued in the transaction that stores it
+    (digest alerts in the period of `now`, default the current time)."""
     catalog = shipped_catalog()
     sync_obligations(db, catalog.version, catalog_rows(catalog))
     ids = []
@@ -72,7 +74,7 @@ def update_changes(db: sqlite_utils.Database, document: str | None = None,
         change = diff_texts(version_text(db, prev_id), version_text(db, cur_id))
         facts = [HunkFacts(h.classification, h.significance, frozenset(o["id"] for o in h.obligations))
                  for h in change.hunks]
-        alerts = route(doc, facts, subscriptions or [], lambda oid: descendants(catalog, oid))
+        alerts = route(doc, facts, subscriptions or [], lambda oid: descendants(catalog, oid), now)
         ids.append(save_change(db, doc, prev_id, cur_id, change, ENGINE_VERSION, alerts=alerts))
     return ids
 

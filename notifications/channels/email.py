@@ -8,12 +8,9 @@ from collections.abc import Mapping
 from email.message import EmailMessage
 from email.utils import formatdate
 
+from notifications.channels.errors import ChannelError
 from notifications.config import EmailChannel
 from notifications.messages import Message
-
-
-class ChannelError(Exception):
-    """Raised when a channel is misconfigured at send time (e.g. its secret is not set), from `send`."""
 
 
 def to_email(ch: EmailChannel, message: Message, message_id: str) -> EmailMessage:

@@ -25,6 +25,8 @@ class CrawlSummary:
     """Every fetch of one crawl, as reported by the crawl process."""
 
     fetches: list[dict[str, Any]] = field(default_factory=list)
+    # Tracking transitions found after the crawl (filled by tracker.pipeline): source, event.
+    tracking: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def failed(self) -> list[dict[str, Any]]:

@@ -180,7 +180,7 @@ def build_digest(db: sqlite_utils.Database, change_ids: list[int], subscription:
     touched: Counter = Counter()
     for _c, hunks in loaded:
         touched.update(_touched(hunks))
-    subject = (f"[regwatch] digest {period}: {len(loaded)} change(s) in {len(docs)} document(s), "
+    subject = (f"[regwatch] {period}: {len(loaded)} change(s) in {len(docs)} document(s), "
                f"{substantive} substantive")
     if touched:
         subject += " (" + ", ".join(oid for oid, _ in touched.most_common(3)) + ")"
@@ -194,7 +194,8 @@ def build_digest(db: sqlite_utils.Database, change_ids: list[int], subscription:
                      ([f"Obligations: {obl}"] if obl else []) + [f"Full diff: {diff_command(c)}"])
         parts.append(Part(f"{c['document']}: {old} → {new} (detected {c['detected_at'][:16]})",
                           [head] + [_hunk_entry(h) for h in top]))
-    summary = [f"Digest for {period}: {len(loaded)} change(s) in {', '.join(docs)}, most significant first.",
+    summary = [f"{period[:1].upper()}{period[1:]}: {len(loaded)} change(s) in {', '.join(docs)}, "
+               "most significant first.",
                f"Subscription: {subscription}"]
     return Message(subject, summary, parts, "Every change: regwatch changes")
 

@@ -124,7 +124,7 @@ def crawl(ctx: click.Context, names: tuple[str, ...], as_json: bool) -> None:
             raise RegwatchError(str(exc)) from None
     if as_json:
         _emit_json({"fetches": summary.fetches, "failed": len(summary.failed),
-                    "new_versions": len(summary.new_versions)})
+                    "new_versions": len(summary.new_versions), "tracking": summary.tracking})
     else:
         table = Table(title="crawl summary")
         for col in ("source", "document", "outcome", "version", "HTTP", "error"):
@@ -137,6 +137,9 @@ def crawl(ctx: click.Context, names: tuple[str, ...], as_json: bool) -> None:
         out.print(table)
         out.print(f"{len(summary.fetches)} fetched, {len(summary.new_versions)} new versions, "
                   f"{len(summary.failed)} failed; database: {config.database_path}")
+        for t in summary.tracking:
+            what = "stopped being tracked" if t["event"] == "tracking-failure" else "is tracked again"
+            out.print(f"{t['source']} {what}: {t['alerts']} operators' alert(s) queued")
     if summary.failed:
         if not as_json:
             names_failed = ", ".join(sorted({f["source"] for f in summary.failed}))
@@ -148,16 +151,20 @@ def crawl(ctx: click.Context, names: tuple[str, ...], as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="JSON only on stdout.")
 @click.pass_context
 def sources(ctx: click.Context, as_json: bool) -> None:
-    """List configured sources with their last fetch.
+    """List configured sources with their last fetch and tracking state (failing or ok).
 
     Example: regwatch sources --json
     """
     config = _config(ctx)
+    from store.tracking import tracking_states
+
     last: dict[str, dict] = {}
     counts: dict[str, int] = {}
+    tracking: dict[str, dict] = {}
     if config.database_path.exists():
         db = _open(config, readonly=True)
         last, counts = last_fetches(db), version_counts(db)
+        tracking = {t["source"]: t for t in tracking_states(db)}
         db.close()
     rows = []
     for s in config.sources:
@@ -166,6 +173,7 @@ def sources(ctx: click.Context, as_json: bool) -> None:
             "name": s.name, "url": s.url, "document": doc, "kind": "listing" if s.follow else "page",
             "label": s.label, "schedule": config.schedule_of(s), "enabled": s.enabled,
             "versions": counts.get(doc, 0), "last_fetch": last.get(s.name),
+            "tracking": tracking.get(s.name),
         })
     if as_json:
         _emit_json(rows)
@@ -178,6 +186,9 @@ def sources(ctx: click.Context, as_json: bool) -> None:
         status = lf.get("outcome", "never fetched")
         if lf.get("error"):
             status = f"[red]{status}: {lf['error']}[/]"
+        t = r["tracking"]
+        if t and t["state"] == "failing":
+            status += f" [bold red](tracking failure since {t['since'][:16]}, {t['failures']} failed)[/]"
         table.add_row(r["name"], r["kind"], r["schedule"], str(r["versions"]), lf.get("started_at", ""), status, r["url"])
     _console().print(table)
 

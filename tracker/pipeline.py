@@ -23,6 +23,7 @@ from store.queries import source_config, versions_with_source
 from store.versions import replace_version_text, upsert_source, version_raw, version_text
 from tracker.config import Config
 from tracker.diff import ENGINE_VERSION, diff_texts
+from tracker.health import update_tracking
 from tracker.lineage import update_lineage
 from tracker.obligations.catalog import catalog_rows, descendants, shipped_catalog
 
@@ -57,6 +58,9 @@ def crawl(config: Config, names: list[str] | None = None,
         # Publication order (which stored changes follow) and links of newly found publications.
         update_lineage(db, config)
         update_changes(db, subscriptions=config.subscriptions)
+        # After the changes: a source that recovered with a new version alerts both.
+        summary.tracking = [{"source": e.source, "event": e.event, "alerts": e.alerts}
+                            for e in update_tracking(db, config, names)]
     finally:
         db.close()
     return summary

@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import scrapy
-from scrapy.http import Request, Response
+from scrapy.http import Request, Response, TextResponse
 from twisted.python.failure import Failure
 
 from crawler.sources import CrawlSource
@@ -67,7 +67,14 @@ class RegwatchSpider(scrapy.Spider):
     def parse_source(self, response: Response) -> Iterator[FetchResult | Request]:
         """A configured source: store it; on a listing, also request the publications it links."""
         source: CrawlSource = response.meta["source"]
-        yield from_response(response, source, response.meta["document"], response.meta["label"])
+        result = from_response(response, source, response.meta["document"], response.meta["label"])
+        if (result.ok and source.follow_selector and response.status == 200 and isinstance(response, TextResponse)
+                and not response.css(source.follow_selector)):
+            # The listing was redesigned: a failed fetch, so tracking alerts the operators
+            # instead of the listing silently finding no publications from now on.
+            result.error = f"follow_selector {source.follow_selector!r} matched nothing"
+            result.error_kind = "selector"
+        yield result
         if source.follow and response.status == 200:
             configured = {s.url for s in self.sources}
             for url, text in followed_links(response, source):

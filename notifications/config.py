@@ -20,6 +20,7 @@ from pydantic import (
 CLASSES = ("cosmetic", "editorial", "substantive")
 _NAME = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
 _ENV = r"^[A-Za-z_][A-Za-z0-9_]*$"
+_DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 # Keys that would put a secret into config.yaml: refused with a hint instead of "unknown key".
 _SECRETS = {"password": "password_env", "webhook_url": "webhook_url_env"}
 
@@ -83,6 +84,14 @@ class Digest(_Strict):
     at: Annotated[str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")] = "08:00"
     day: Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"] = "monday"
     timezone: str = "UTC"
+
+    @field_validator("day", mode="before")
+    @classmethod
+    def _day_name(cls, v: Any) -> Any:
+        if isinstance(v, str):  # "mon", "Monday" and "monday" are one day
+            v = v.strip().lower()
+            return next((d for d in _DAYS if len(v) >= 3 and d.startswith(v)), v)
+        return v
 
     @field_validator("timezone")
     @classmethod
@@ -151,7 +160,8 @@ class AlertSettings(_Strict):
     backoff: float = Field(60, ge=0, description="seconds before the first retry; doubles each retry, with jitter")
     max_backoff: float = Field(6 * 3600, ge=0, description="longest wait between retries, seconds")
     lease: float = Field(600, gt=0, description="seconds after which an unfinished send is retried")
-    operators: list[str] = Field(default_factory=list, description="channels told of tracking failures")
+    operators: list[str] | None = Field(
+        None, description="channels told of tracking failures; default: the channel named `ops`, if any")
     failure_threshold: int = Field(3, ge=1, le=1000, description="failed fetches in a row that make a tracking failure")
 
 
@@ -175,7 +185,7 @@ def resolve_channels(channels: dict[str, EmailChannel | SlackChannel]) -> dict[s
 def check_subscriptions(subscriptions: list[Subscription], channels: dict[str, Any],
                         operators: list[str] | None = None) -> None:
     """Subscription names are unique and every channel they (and `alerts.operators`) name is configured."""
-    unknown = [c for c in operators or [] if c not in channels]
+    unknown = [c for c in operators or [] if c not in channels]  # None: the default, checked by the caller
     if unknown:
         raise ValueError(f"alerts.operators: unknown channel(s) {', '.join(unknown)} "
                          f"(configured: {', '.join(channels) or 'none'})")

@@ -103,16 +103,22 @@ def elide(text: str, keep: int = 120) -> str:
     return text if len(text) <= 2 * keep + 20 else text[:keep] + " … " + text[-keep:]
 
 
+def _shown(op: int, text: str) -> str:
+    # Context is cut hard; a whole added or removed section only beyond a screenful.
+    return elide(text) if op == 0 else elide(text, 300)
+
+
 def words_text(edits: Edits) -> str:
     """Word edits as git's --word-diff: [-deleted-] {+inserted+}."""
-    return "".join(elide(t) if op == 0 else (f"[-{t}-]" if op < 0 else f"{{+{t}+}}") for op, t in edits)
+    return "".join(_shown(op, t) if op == 0 else (f"[-{_shown(op, t)}-]" if op < 0 else f"{{+{_shown(op, t)}+}}")
+                   for op, t in edits)
 
 
 def words_html(edits: Edits) -> str:
     """Word edits as <del>/<ins> with inline colours."""
     out = []
     for op, t in edits:
-        t = html.escape(elide(t) if op == 0 else t)
+        t = html.escape(_shown(op, t))
         out.append(t if op == 0 else (f'<del style="background:#fdd">{t}</del>' if op < 0
                                       else f'<ins style="background:#dfd">{t}</ins>'))
     return "".join(out)

@@ -5,9 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from notifications.config import _DAYS as DAYS
 from notifications.config import Digest
-
-DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
 def next_digest_at(digest: Digest, now: datetime) -> datetime:

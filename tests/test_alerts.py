@@ -33,9 +33,11 @@ PASSWORD = "s3cret-Pw-7fq2"  # noqa: S105 - a test secret, looked for everywhere
 
 # --- config ---------------------------------------------------------------------------------
 
-def _cfg_text(port: int, *, subs: str | None = None, extra: str = "") -> str:
+def _cfg_text(port: int, *, subs: str | None = None, extra: str = "", alerts: str = "") -> str:
+    """Config text: `extra` is more top-level YAML, `alerts` more keys of `alerts:`."""
     subs = subs or "  - {name: team, channels: [email]}\n"
-    return (f"database: h.db\nalerts: {{max_attempts: 3, backoff: 60}}\n{extra}channels:\n"
+    alerts = "max_attempts: 3, backoff: 60" + (", " + alerts if alerts else "")
+    return (f"database: h.db\nalerts: {{{alerts}}}\n{extra}channels:\n"
             f"  email: {{host: 127.0.0.1, port: {port}, security: none, username: alerts,\n"
             f"          password_env: RW_TEST_SMTP_PASSWORD, from: regwatch@example.eu, to: [team@example.eu]}}\n"
             "  slack: {webhook_url_env: RW_TEST_SLACK}\n"
@@ -64,6 +66,10 @@ def test_channels_and_subscriptions_are_validated():
     assert (d.every, d.day, d.at, d.timezone) == ("weekly", "friday", "17:30", "Europe/Brussels")
     assert parse_config(_cfg_text(2525, subs="  - {name: t, channels: [email], mode: daily}\n")
                         ).subscriptions[0].digest.at == "08:00"
+    short = parse_config(_cfg_text(2525, subs="  - {name: t, channels: [email], mode: {digest: weekly, day: Mon}}\n"))
+    assert short.subscriptions[0].digest.day == "monday"
+    assert short.alerts.operators == ["ops"]  # the channel named `ops`, by default
+    assert parse_config(_cfg_text(2525, alerts="operators: []")).alerts.operators == []
     msg = error(_cfg_text(2525, subs="  - {name: t, channels: [email], mode: {digest: daily, at: '25:00'}}\n"))
     assert "mode" in msg and ":9:" in msg
     msg = error(_cfg_text(2525, subs="  - {name: t, channels: [email], mode: {digest: daily, day: friday}}\n"))
@@ -72,7 +78,7 @@ def test_channels_and_subscriptions_are_validated():
     assert "unknown time zone 'Mars/Base'" in msg
     msg = error(_cfg_text(2525, subs="  - {name: t, channels: [email], mode: hourly}\n"))
     assert "unknown mode 'hourly'" in msg
-    msg = error(_cfg_text(2525, extra="alerts: {operators: [pager]}\n"))
+    msg = error(_cfg_text(2525, alerts="operators: [pager]"))
     assert "alerts.operators: unknown channel(s) pager" in msg
     msg = error(_cfg_text(2525, subs="  - {name: t, channels: [email], obligations: [aia-99]}\n"))
     assert "unknown obligation(s) aia-99" in msg
@@ -80,6 +86,8 @@ def test_channels_and_subscriptions_are_validated():
     assert "subscriptions[0].min_clas: unknown key" in msg
     msg = error("channels:\n  email: {host: h, from: a@b, to: [c@d], password: hunter2}\n")
     assert "password_env" in msg and ":2:" in msg
+    msg = error("database: a.db\nchannels: {}\ndatabase: b.db\n")
+    assert ":3: duplicate key 'database' (first at line 1)" in msg
     msg = error("channels:\n  pager: {host: h}\n")
     assert "channel: email" in msg
     msg = error("channels:\n  ops: {channel: email, to: [a@b]}\n")
@@ -362,3 +370,25 @@ def test_crawl_queues_and_notify_sends(tmp_path, monkeypatch):
         ctl.stop()
     assert len(inbox.messages) == 1 and "aia-55-1-c" in inbox.messages[0]["Subject"]
     assert [r["status"] for r in _alerts(cfg)] == ["sent"]
+
+
+def test_demo_sends_its_alerts_through_configured_channels(tmp_path, monkeypatch):
+    monkeypatch.setenv("RW_TEST_SMTP_PASSWORD", PASSWORD)
+    port = _free_port()
+    cfg = tmp_path / "mine.yaml"
+    cfg.write_text(_cfg_text(port).replace("  slack: {webhook_url_env: RW_TEST_SLACK}\n", ""))
+    inbox = Inbox()
+    ctl = _smtp(port, inbox)
+    try:
+        res = regwatch(cfg, "demo", "--dir", str(tmp_path / "demo"))
+    finally:
+        ctl.stop()
+    assert res.exit_code == 0, res.output
+    previews = res.output.count("Subject: [regwatch]")
+    # Every previewed alert went to both channels (email and ops), once.
+    assert previews >= 2 and len(inbox.messages) == 2 * previews
+    assert f"Alerts sent through email, ops: {2 * previews} message(s), 0 failed" in res.output
+    assert sorted({m["To"] for m in inbox.messages}) == ["ops@example.eu", "team@example.eu"]
+    assert PASSWORD not in (tmp_path / "demo" / "config.yaml").read_text()
+    sent = json.loads(regwatch(tmp_path / "demo" / "config.yaml", "alerts", "--json").stdout)
+    assert len(sent) == 2 * previews and all(r["status"] == "sent" for r in sent)

@@ -124,6 +124,11 @@ def test_demo_runs_offline_and_shows_two_versions(tmp_path):
     assert db.execute("SELECT COUNT(*) FROM changes WHERE document = 'demo-code'").fetchone()[0] == 1
     # The unchanged Q&A page was answered by a 304 the second time.
     assert db.execute("SELECT COUNT(*) FROM fetches WHERE outcome = 'not_modified'").fetchone()[0] >= 1
+    # The alerts it would send, rendered, and nothing sent without channels.
+    assert "Subject: [regwatch] demo-code: v1 (First draft) → v2 (Final)" in res.output
+    assert "Full diff: regwatch diff demo-code 'First draft' Final" in res.output
+    assert "No channel configured, so nothing was sent" in res.output
+    assert db.execute("SELECT COUNT(*) FROM alerts").fetchone()[0] == 0
 
 
 DEMO = Path(__file__).resolve().parents[1] / "tracker" / "demo" / "data"

@@ -66,7 +66,7 @@ def test_operators_hear_once_of_each_failure_and_recovery(tmp_path, site, monkey
         f"channels:\n  email: {{host: 127.0.0.1, port: {port}, security: none, username: alerts,\n"
         "          password_env: RW_TEST_SMTP_PASSWORD, from: regwatch@example.eu, to: [team@example.eu]}\n"
         "  ops: {channel: email, to: [ops@example.eu]}\n"
-        "alerts: {operators: [ops], failure_threshold: 2}\n")
+        "alerts: {failure_threshold: 2}\n")  # the channel named `ops` is the operators' by default
     site.set("/robots.txt", "", content_type="text/plain")
     site.set("/code.html", PAGE.format(n=1))
     site.set("/news.html", LISTING)

@@ -720,17 +720,23 @@ def alerts_cmd(ctx: click.Context, status: str | None, as_json: bool) -> None:
 @cli.command()
 @click.option("--dir", "directory", type=click.Path(file_okay=False, path_type=Path),
               default=Path("regwatch-demo"), show_default=True, help="Where the demo writes its config and database.")
-def demo(directory: Path) -> None:
+@click.pass_context
+def demo(ctx: click.Context, directory: Path) -> None:
     """Run the whole pipeline offline on built-in sample publications.
 
     Serves a first and a revised version of a fictional code of practice (HTML and PDF)
-    from a local server, crawls both, and shows the history.
+    from a local server, crawls both, shows the history, what changed and the alerts it
+    would send. With `--config FILE` (or $REGWATCH_CONFIG) whose `channels` are set, it
+    sends those alerts through them.
 
     Example: regwatch demo
     """
     from tracker.demo.run import run_demo
 
-    code = run_demo(directory, _console())
+    channels_from = None
+    if ctx.obj.get("config_path"):
+        channels_from = _config(ctx)
+    code = run_demo(directory, _console(), channels_from)
     sys.exit(code)
 
 

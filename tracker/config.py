@@ -183,6 +183,9 @@ class Config(_Strict):
     def _alerts(self) -> Config:
         self.channels = resolve_channels(self.channels)
         check_subscriptions(self.subscriptions, self.channels, self.alerts.operators)
+        if self.alerts.operators is None:
+            # The channel named `ops` is the operators' unless config says otherwise.
+            self.alerts.operators = ["ops"] if "ops" in self.channels else []
         return self
 
     @field_validator("lineage")
@@ -280,7 +283,10 @@ def parse_config(text: str, path: Path | None = None) -> Config:
         lines: dict[tuple, int] = {}
     else:
         lines = {}
-        _index_lines(node, (), lines)
+        try:
+            _index_lines(node, (), lines)
+        except _DuplicateKey as exc:
+            raise ConfigError(f"{where}{exc}") from None
         data = yaml.safe_load(text)
     if not isinstance(data, dict):
         raise ConfigError(f"{where}:1: the config must be a mapping of keys (database, sources, ...)")
@@ -292,10 +298,19 @@ def parse_config(text: str, path: Path | None = None) -> Config:
     return cfg
 
 
+class _DuplicateKey(Exception):
+    def __init__(self, key: str, line: int, first: int) -> None:
+        super().__init__(f":{line}: duplicate key {key!r} (first at line {first}); YAML would silently keep the last")
+
+
 def _index_lines(node: yaml.Node, path: tuple, out: dict[tuple, int]) -> None:
     out[path] = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
+        seen: dict[Any, int] = {}
         for key, value in node.value:
+            if isinstance(key, yaml.ScalarNode) and key.value in seen:
+                raise _DuplicateKey(key.value, key.start_mark.line + 1, seen[key.value])
+            seen[key.value] = key.start_mark.line + 1
             _index_lines(value, path + (key.value,), out)
             # Errors about a key point at the key's line, not its value's.
             out[path + (key.value,)] = key.start_mark.line + 1

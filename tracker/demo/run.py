@@ -10,14 +10,21 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import sqlite_utils
+import yaml
 from rich.console import Console
 from rich.table import Table
 
+from notifications.config import Subscription
+from notifications.messages import Message, build_message
+from notifications.routing import HunkFacts, matches
+from store.changes import change_hunks
 from store.db import open_db
 from store.queries import documents
 from store.versions import history
-from tracker.config import load_config
+from tracker.config import Config, load_config
 from tracker.demo.server import LocalSite
+from tracker.obligations.catalog import descendants, shipped_catalog
 
 DATA = Path(__file__).parent / "data"
 
@@ -58,8 +65,37 @@ def publish(site: LocalSite, stage: str) -> None:
             site.set("/" + file.relative_to(root).as_posix(), file.read_bytes(), content_type=ctype)
 
 
-def run_demo(directory: Path, console: Console) -> int:
-    """Run the demo in `directory` (config and database are written there); returns an exit code."""
+DEMO_SUBSCRIPTION = "demo"
+
+
+def _alerts_section(channels_from: Config | None) -> str:
+    """Config text sending the demo's substantive changes to every channel of `channels_from`."""
+    if channels_from is None or not channels_from.channels:
+        return ""
+    raw = yaml.safe_load(channels_from.path.read_text(encoding="utf-8")) if channels_from.path else {}
+    section = {"channels": raw["channels"],
+               "subscriptions": [{"name": DEMO_SUBSCRIPTION, "channels": list(channels_from.channels)}],
+               "alerts": {k: v for k, v in (raw.get("alerts") or {}).items() if k != "operators"} | {"operators": []}}
+    return "# Channels and retry settings copied from " + str(channels_from.path) + "\n" + yaml.safe_dump(
+        section, sort_keys=False)
+
+
+def preview_alerts(db: sqlite_utils.Database) -> list[tuple[int, Message]]:
+    """The alert message of each stored change a subscription to every substantive change gets."""
+    catalog = shipped_catalog()
+    sub = Subscription(name=DEMO_SUBSCRIPTION, channels=["preview"])
+    out = []
+    for change_id, document in db.execute("SELECT id, document FROM changes ORDER BY id").fetchall():
+        facts = [HunkFacts(h["classification"], h["significance"], frozenset(o["id"] for o in h["obligations"]))
+                 for h in change_hunks(db, change_id)]
+        if matches(sub, document, facts, lambda oid: descendants(catalog, oid)):
+            out.append((change_id, build_message(db, change_id, sub.name)))
+    return out
+
+
+def run_demo(directory: Path, console: Console, channels_from: Config | None = None) -> int:
+    """Run the demo in `directory` (config and database are written there); returns an exit
+    code. With `channels_from` (a config with channels), its alerts are sent through them."""
     from tracker.pipeline import crawl
 
     directory.mkdir(parents=True, exist_ok=True)
@@ -69,7 +105,7 @@ def run_demo(directory: Path, console: Console) -> int:
     failures = 0
     with LocalSite() as site:
         config_path = directory / "config.yaml"
-        config_path.write_text(CONFIG.format(base=site.base), encoding="utf-8")
+        config_path.write_text(CONFIG.format(base=site.base) + _alerts_section(channels_from), encoding="utf-8")
         config = load_config(config_path)
         for stage, label in STAGES:
             publish(site, stage)
@@ -105,16 +141,42 @@ def run_demo(directory: Path, console: Console) -> int:
     console.rule("[bold]Substantive changes, word by word")
     console.print(word(select(change, min_class="substantive")), markup=False, highlight=False)
     changes_stored = db.execute("SELECT COUNT(*) FROM changes").fetchone()[0]
+    previews = preview_alerts(db)
     db.close()
+    console.rule(f"[bold]Alerts: {len(previews)} change(s) would alert a subscription to substantive changes")
+    for _change_id, message in previews:
+        console.print(f"Subject: {message.subject}", markup=False, highlight=False, style="bold")
+        console.print(message.text, markup=False, highlight=False)
+    sent_line, alert_failures = "", 0
+    if config.channels:
+        from notifications.dispatch import dispatch
+
+        db = open_db(config.database_path)
+        try:
+            report = dispatch(db, config.channels, config.alerts, subscriptions=config.subscriptions)
+        finally:
+            db.close()
+        alert_failures = len(report.failed) + len(report.dead)
+        sent_line = (f"Alerts sent through {', '.join(config.channels)}: {report.messages} message(s), "
+                     f"{alert_failures} failed" + "".join(f"\n  alert {i}: {e}" for i, e in report.errors.items())
+                     + "\n")
+    else:
+        sent_line = ("No channel configured, so nothing was sent. To send these alerts, give a config with "
+                     "`channels:` (secrets in environment variables):\n  regwatch --config my-config.yaml demo\n")
     console.print(
         f"\n{changes_stored} changes stored (one per new version of each document).\n"
+        f"{sent_line}"
         f"Done in {time.monotonic() - t0:.1f} s: {hits_304} unchanged pages answered 304 Not Modified.\n"
         f"Database: {config.database_path}\n"
         f"Try: regwatch --config {config_path} history demo-code\n"
         f"     regwatch --config {config_path} diff demo-code --format side-by-side\n"
-        f"     regwatch --config {config_path} diff demo-code-pdf First Final --format html -o diff.html"
+        f"     regwatch --config {config_path} diff demo-code-pdf First Final --format html -o diff.html\n"
+        f"     regwatch --config {config_path} alerts"
     )
     if failures:
         console.print(f"[red]{failures} fetches failed[/]")
+        return 3
+    if alert_failures:
+        console.print(f"[red]{alert_failures} alerts failed (see regwatch alerts)[/]")
         return 3
     return 0

@@ -25,7 +25,9 @@ class CrawlSummary:
     """Every fetch of one crawl, as reported by the crawl process."""
 
     fetches: list[dict[str, Any]] = field(default_factory=list)
-    # Tracking transitions found after the crawl (filled by tracker.pipeline): source, event.
+    # Filled by tracker.pipeline after the crawl: ids of the changes stored, and tracking
+    # transitions (source, event, alerts queued).
+    changes: list[int] = field(default_factory=list)
     tracking: list[dict[str, Any]] = field(default_factory=list)
 
     @property

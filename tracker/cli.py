@@ -657,6 +657,39 @@ def obligations_show(ctx: click.Context, obligation_id: str, limit: int, as_json
 
 
 @cli.command()
+@click.option("--once", is_flag=True, help="Crawl every due source once, process, send alerts, and exit (for cron).")
+@click.option("--workers", type=click.IntRange(1, 32), default=4, show_default=True,
+              help="Schedules crawled at the same time (each schedule one at a time).")
+@click.option("--log-level", type=click.Choice(["debug", "info", "warning", "error"]), default="info", show_default=True)
+@click.pass_context
+def run(ctx: click.Context, once: bool, workers: int, log_level: str) -> None:
+    """Run the scheduler daemon: each schedule's sources crawled when due, then processed
+    (changes, obligations, alerts queued), then alerts sent; until SIGTERM or SIGINT, which
+    let the current step finish and commit. One daemon per database.
+
+    Example: regwatch run --once
+    """
+    import logging
+
+    from store.lock import LockedError
+    from tracker.scheduler import run_forever, run_once
+
+    config = _config(ctx)
+    logging.basicConfig(level=log_level.upper(), stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # Scrapy runs in its own process; APScheduler's per-run lines would double ours.
+    logging.getLogger("apscheduler").setLevel(max(logging.WARNING, logging.getLevelName(log_level.upper())))
+    try:
+        daemon = run_once(config) if once else run_forever(config, max_workers=workers)
+    except LockedError as exc:
+        raise RegwatchError(str(exc)) from None
+    except StoreError as exc:
+        raise RegwatchError(str(exc)) from None
+    if daemon.failures:
+        ctx.exit(EXIT_PARTIAL)
+
+
+@cli.command()
 @click.option("--retry-now", is_flag=True, help="Also send alerts whose retry backoff has not elapsed.")
 @click.option("--json", "as_json", is_flag=True, help="JSON only on stdout.")
 @click.pass_context

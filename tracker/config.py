@@ -40,6 +40,53 @@ class ConfigError(Exception):
     """Raised when config.yaml is missing, unreadable or invalid, from `load_config`."""
 
 
+_CRON_DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
+
+
+def _cron_day(token: str) -> int:
+    token = token.lower()
+    if token[:3] in _CRON_DAYS and token.isalpha():
+        return _CRON_DAYS.index(token[:3])
+    if not token.isdigit() or int(token) > 7:
+        raise ValueError(f"day of week {token!r} is not 0-7 or sun..sat")
+    return int(token) % 7
+
+
+def cron_day_of_week(field: str) -> str:
+    """A crontab day-of-week field (0 or 7 = Sunday, as cron has it) as APScheduler 3 day names.
+
+    APScheduler 3 reads numbers as 0 = Monday (its documented historical mistake, fixed only
+    in 4.x), so "0 7 * * 1-5" would run Tuesday to Saturday if passed through."""
+    if field == "*":
+        return field
+    days: set[int] = set()
+    for item in field.split(","):
+        rng, _, step_text = item.partition("/")
+        step = int(step_text) if step_text else 1
+        if step < 1:
+            raise ValueError(f"bad step in {item!r}")
+        if rng == "*":
+            lo, hi = 0, 6
+        elif "-" in rng:
+            a, b = rng.split("-", 1)
+            lo, hi = _cron_day(a), _cron_day(b)
+            if b.strip() == "7":
+                hi = 7  # "5-7" is Friday to Sunday
+            if hi < lo:
+                raise ValueError(f"day range {rng!r} runs backwards")
+        else:
+            lo = hi = _cron_day(rng)
+        days.update(d % 7 for d in range(lo, hi + 1, step))
+    return ",".join(_CRON_DAYS[d] for d in sorted(days))
+
+
+def cron_fields(crontab: str) -> dict[str, str]:
+    """The five crontab fields as APScheduler CronTrigger arguments, days of week as cron means them."""
+    minute, hour, day, month, day_of_week = crontab.split()
+    return {"minute": minute, "hour": hour, "day": day, "month": month,
+            "day_of_week": cron_day_of_week(day_of_week)}
+
+
 def parse_schedule(value: str) -> dict[str, Any]:
     """Parse "every 6h" or a 5-field cron ("0 7 * * 1-5") into APScheduler trigger arguments."""
     text = " ".join(value.split())
@@ -54,10 +101,11 @@ def parse_schedule(value: str) -> dict[str, Any]:
         from apscheduler.triggers.cron import CronTrigger
 
         try:
-            CronTrigger.from_crontab(text)
+            cron = cron_fields(text)
+            CronTrigger(**cron)
         except ValueError as exc:
             raise ValueError(f"invalid cron expression {value!r}: {exc}") from exc
-        return {"trigger": "cron", "crontab": text}
+        return {"trigger": "cron", "crontab": text, "fields": cron}
     raise ValueError(f'schedule {value!r} is neither "every N(s|m|h|d)" nor a 5-field cron expression')
 
 

@@ -6,6 +6,7 @@ No logic of its own beyond wiring: the crawler fetches and extracts, the store r
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -29,8 +30,19 @@ from tracker.obligations.catalog import catalog_rows, descendants, shipped_catal
 
 
 def crawl(config: Config, names: list[str] | None = None,
+          on_event: Callable[[dict[str, Any]], None] | None = None,
+          lock: AbstractContextManager | None = None) -> CrawlSummary:
+    """Crawl the configured sources (all, or those named) into the configured database, then
+    process what was fetched (`process`, under `lock` when given)."""
+    summary = fetch(config, names, on_event)
+    with lock or nullcontext():
+        process(config, names, summary)
+    return summary
+
+
+def fetch(config: Config, names: list[str] | None = None,
           on_event: Callable[[dict[str, Any]], None] | None = None) -> CrawlSummary:
-    """Crawl the configured sources (all, or those named) into the configured database."""
+    """Fetch the configured sources (all, or those named) and store their new versions."""
     sources = config.crawl_sources(names)
     db = open_db(config.database_path)
     try:
@@ -42,7 +54,7 @@ def crawl(config: Config, names: list[str] | None = None,
     finally:
         db.close()
     d = config.defaults
-    summary = run_crawl(
+    return run_crawl(
         config.database_path,
         sources,
         on_event=on_event,
@@ -53,11 +65,18 @@ def crawl(config: Config, names: list[str] | None = None,
         backoff=d.backoff,
         max_retry_after=d.max_retry_after,
     )
+
+
+def process(config: Config, names: list[str] | None = None, summary: CrawlSummary | None = None) -> CrawlSummary:
+    """Everything after fetching: publication order and lineage, the changes of every version
+    without one (with their alerts), and the tracking state of the sources (all, or those
+    named). Idempotent, so a run interrupted anywhere is completed by the next one."""
+    summary = summary or CrawlSummary()
     db = open_db(config.database_path)
     try:
         # Publication order (which stored changes follow) and links of newly found publications.
         update_lineage(db, config)
-        update_changes(db, subscriptions=config.subscriptions)
+        summary.changes = update_changes(db, subscriptions=config.subscriptions)
         # After the changes: a source that recovered with a new version alerts both.
         summary.tracking = [{"source": e.source, "event": e.event, "alerts": e.alerts}
                             for e in update_tracking(db, config, names)]

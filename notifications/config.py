@@ -22,7 +22,7 @@ _NAME = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
 _ENV = r"^[A-Za-z_][A-Za-z0-9_]*$"
 _DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 # Keys that would put a secret into config.yaml: refused with a hint instead of "unknown key".
-_SECRETS = {"password": "password_env", "webhook_url": "webhook_url_env"}
+_SECRETS = {"password": "password_env", "webhook_url": "webhook_url_env", "token": "token_env"}
 
 
 class _Strict(BaseModel):
@@ -59,10 +59,44 @@ class EmailChannel(_Strict):
 
 
 class SlackChannel(_Strict):
-    """A Slack incoming webhook (accepted, not sent yet: see docs/alerts.md)."""
+    """A Slack channel: an incoming webhook (`webhook_url_env`), or a bot token (`token_env`)
+    posting to `channel_id` through the Web API at `api_url`; one or the other."""
 
     channel: Literal["slack"] = "slack"
-    webhook_url_env: Annotated[str, Field(pattern=_ENV)]
+    webhook_url_env: Annotated[str, Field(pattern=_ENV)] | None = None
+    token_env: Annotated[str, Field(pattern=_ENV)] | None = None
+    channel_id: Annotated[str, Field(min_length=1, max_length=200)] | None = Field(
+        None, description="bot token only: the conversation posted to (C0123ABCD)")
+    api_url: str | None = Field(None, description="bot token only: Web API base URL; default https://slack.com/api/")
+    timeout: float | None = Field(None, gt=0, description="seconds for one HTTP request; default 10")
+
+    @field_validator("api_url")
+    @classmethod
+    def _http_url(cls, v: str | None) -> str | None:
+        from urllib.parse import urlsplit
+
+        if v is not None:
+            parts = urlsplit(v)
+            if parts.scheme not in ("http", "https") or not parts.netloc:
+                raise ValueError(f"api_url {v!r} is not an http(s) URL")
+        return v
+
+    @model_validator(mode="after")
+    def _webhook_or_token(self) -> SlackChannel:
+        if bool(self.webhook_url_env) == bool(self.token_env):
+            raise ValueError("say either `webhook_url_env` (an incoming webhook) or `token_env` and "
+                             "`channel_id` (a bot token), not both or neither")
+        if self.token_env and not self.channel_id:
+            raise ValueError("`token_env` needs `channel_id` (the conversation to post to)")
+        extra = [k for k in ("channel_id", "api_url") if self.webhook_url_env and getattr(self, k)]
+        if extra:
+            raise ValueError(f"{', '.join(f'`{k}`' for k in extra)}: only with `token_env`; "
+                             "an incoming webhook posts to its own channel")
+        return self
+
+    def api_url_or_default(self) -> str:
+        """The Web API base URL, ending with a slash."""
+        return (self.api_url or "https://slack.com/api/").rstrip("/") + "/"
 
 
 def _kind(value: Any) -> str | None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from notifications.channels import email
+from notifications.channels import email, slack
 
-# Kinds that can send today; Slack is accepted by config but not sent yet (docs/alerts.md).
-SENDERS = {"email": email.send}
+SENDERS = {"email": email.send, "slack": slack.send}

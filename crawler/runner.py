@@ -75,7 +75,7 @@ def run_crawl(
             stdout=subprocess.PIPE,
             stderr=log,
             text=True,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            env={**os.environ, "PYTHONUNBUFFERED": "1", "REGWATCH_PARENT_PID": str(os.getpid())},
         )
         assert proc.stdin is not None and proc.stdout is not None
         proc.stdin.write(json.dumps(spec))

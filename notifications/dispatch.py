@@ -15,6 +15,7 @@ from notifications.channels.errors import PermanentError, RetryLater
 from notifications.config import AlertSettings, Subscription
 from notifications.messages import Message, build_digest, build_message, build_tracking
 from notifications.schedule import period_label
+from store.crashpoint import crashpoint
 
 
 @dataclass
@@ -78,6 +79,7 @@ def dispatch(db: sqlite_utils.Database, channels: Mapping, settings: AlertSettin
             (report.dead if status == "dead" else report.failed).extend(unit.ids)
             report.errors.update(dict.fromkeys(unit.ids, error))
             continue
+        crashpoint("alert-delivered")  # the worst moment: delivered, not yet recorded
         outbox.mark_sent(db, unit.ids, msg_id, clock())
         report.sent.extend(unit.ids)
         report.messages += 1

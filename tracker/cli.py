@@ -677,8 +677,9 @@ def run(ctx: click.Context, once: bool, workers: int, log_level: str) -> None:
     config = _config(ctx)
     logging.basicConfig(level=log_level.upper(), stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # Scrapy runs in its own process; APScheduler's per-run lines would double ours.
-    logging.getLogger("apscheduler").setLevel(max(logging.WARNING, logging.getLevelName(log_level.upper())))
+    # APScheduler's per-run lines would double ours, and its "skipped: maximum number of
+    # running instances" every period of a long crawl is said once by our own warning.
+    logging.getLogger("apscheduler").setLevel(logging.ERROR)
     try:
         daemon = run_once(config) if once else run_forever(config, max_workers=workers)
     except LockedError as exc:

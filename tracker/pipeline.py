@@ -19,6 +19,7 @@ from crawler.sources import CrawlSource
 from notifications.config import Subscription
 from notifications.routing import HunkFacts, route
 from store.changes import delete_changes, pending_pairs, save_change, sync_obligations
+from store.crashpoint import crashpoint
 from store.db import open_db
 from store.queries import source_config, versions_with_source
 from store.versions import replace_version_text, upsert_source, version_raw, version_text
@@ -99,6 +100,7 @@ def update_changes(db: sqlite_utils.Database, document: str | None = None,
                  for h in change.hunks]
         alerts = route(doc, facts, subscriptions or [], lambda oid: descendants(catalog, oid), now)
         ids.append(save_change(db, doc, prev_id, cur_id, change, ENGINE_VERSION, alerts=alerts))
+        crashpoint("change-stored")
     return ids
 
 

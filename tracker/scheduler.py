@@ -145,6 +145,10 @@ class Daemon:
                       type(exc).__name__, exc)
             return
         self.failures += len(summary.failed)
+        took = time.monotonic() - t0
+        if took > period_of(job.schedule):
+            log.warning("crawl %s took %.0f s, longer than its schedule: runs due meanwhile were skipped",
+                        job.schedule, took)
         outcomes: dict[str, int] = {}
         for f in summary.fetches:
             outcomes[f["outcome"]] = outcomes.get(f["outcome"], 0) + 1

@@ -777,3 +777,7 @@ def demo(ctx: click.Context, directory: Path) -> None:
 def main() -> None:
     """Console-script entry point."""
     cli(prog_name="regwatch")
+
+
+if __name__ == "__main__":
+    main()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -19,6 +20,8 @@ from store.versions import record_fetch, record_fetches
 
 MAX_EXTRACT_WORKERS = 4
 
+
+logger = logging.getLogger(__name__)
 
 def extract_body(
     body: bytes, declared_type: str | None, selector: str | None, exclude: list[str] | None
@@ -133,13 +136,29 @@ class StorePipeline:
         batch, self.pending = self.pending, []
         if not batch:
             return
+        recorded: list[Any]
         try:
             recorded = record_fetches(self.db, batch)
         except Exception:
-            # One bad result must not cost the others: record them one by one; a result that
-            # still fails is logged by Scrapy's caller and is fetched again next crawl.
-            recorded = [record_fetch(self.db, item) for item in batch]
+            # One bad result must not cost the others: record them one by one. A result that
+            # still fails (disk full, a database error) is reported as `not_stored`, never
+            # dropped silently; it is fetched again by the next crawl.
+            recorded = []
+            for item in batch:
+                try:
+                    recorded.append(record_fetch(self.db, item))
+                except Exception as exc:
+                    logger.error("could not store %s: %s: %s", item.url, type(exc).__name__, exc)
+                    recorded.append(exc)
         for item, rec in zip(batch, recorded, strict=True):
+            if isinstance(rec, Exception):
+                events.emit({"event": "fetched", "source": item.source, "document": item.document, "url": item.url,
+                             "outcome": "not_stored", "version": None, "http_status": item.http_status,
+                             "content_type": item.content_type,
+                             "error": f"could not store the result: {type(rec).__name__}: {rec}",
+                             "error_kind": "store", "duration_ms": item.duration_ms,
+                             "followed": item.discovered_from is not None})
+                continue
             events.emit(
                 {
                     "event": "fetched",

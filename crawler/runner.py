@@ -32,8 +32,8 @@ class CrawlSummary:
 
     @property
     def failed(self) -> list[dict[str, Any]]:
-        """Fetches that failed."""
-        return [f for f in self.fetches if f["outcome"] == "failed"]
+        """Fetches that failed, or whose result could not be stored."""
+        return [f for f in self.fetches if f["outcome"] in ("failed", "not_stored")]
 
     @property
     def new_versions(self) -> list[dict[str, Any]]:

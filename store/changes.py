@@ -131,10 +131,11 @@ def pending_pairs(db: sqlite_utils.Database, document: str | None = None) -> lis
     sql = f"""WITH ordered AS (
                   SELECT v.document, v.id, LAG(v.id) OVER (PARTITION BY v.document ORDER BY {ORDER_SQL}) AS prev
                   FROM versions v {where})
-              SELECT document, prev, id FROM ordered
-              WHERE prev IS NOT NULL
-                AND NOT EXISTS (SELECT 1 FROM changes c WHERE c.from_version = prev AND c.to_version = id)"""
-    return db.execute(sql + " ORDER BY id", params).fetchall()
+              SELECT o.document, o.prev, o.id FROM ordered o
+              WHERE o.prev IS NOT NULL
+                -- Qualified: a bare `id` in the subquery would be changes.id.
+                AND NOT EXISTS (SELECT 1 FROM changes c WHERE c.from_version = o.prev AND c.to_version = o.id)"""
+    return db.execute(sql + " ORDER BY o.id", params).fetchall()
 
 
 def list_changes(

@@ -88,6 +88,13 @@ class transaction:  # noqa: N801 - used as a context manager, reads like a state
 
     def __exit__(self, exc_type, exc, tb) -> None:
         if exc_type is None:
-            self.conn.execute("COMMIT")
-        else:
+            try:
+                self.conn.execute("COMMIT")
+            except sqlite3.Error:
+                if self.conn.in_transaction:  # a failed COMMIT (disk full) leaves it open
+                    self.conn.execute("ROLLBACK")
+                raise
+        elif self.conn.in_transaction:
+            # Some errors (SQLITE_FULL, SQLITE_IOERR) have already rolled back; a second
+            # ROLLBACK would raise and hide the real error.
             self.conn.execute("ROLLBACK")

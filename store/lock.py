@@ -10,6 +10,8 @@ import fcntl
 import os
 from pathlib import Path
 
+from store.db import StoreError
+
 
 class LockedError(Exception):
     """Raised when another process holds the database's daemon lock, from `DaemonLock.acquire`."""
@@ -25,7 +27,11 @@ class DaemonLock:
 
     def acquire(self) -> DaemonLock:
         """Take the lock or raise LockedError naming the holder's PID."""
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise StoreError(f"cannot use database {self.database}: cannot create its lock file: "
+                             f"{exc.strerror}") from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

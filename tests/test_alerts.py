@@ -397,3 +397,23 @@ def test_demo_sends_its_alerts_through_configured_channels(tmp_path, monkeypatch
     assert PASSWORD not in (tmp_path / "demo" / "config.yaml").read_text()
     sent = json.loads(regwatch(tmp_path / "demo" / "config.yaml", "alerts", "--json").stdout)
     assert len(sent) == 2 * previews and all(r["status"] == "sent" for r in sent)
+
+
+def test_a_change_is_computed_once_and_a_new_subscription_gets_no_old_alerts(tmp_path):
+    """Regression: pending_pairs compared the change's own id with the version id, so every
+    crawl recomputed every change and a subscription added later was sent all old changes."""
+    cfg = tmp_path / "config.yaml"
+    cfg.write_text(_cfg_text(2525, subs="  - {name: team, channels: [email]}\n"))
+    v3 = _amend(AMENDED, "assess and mitigate", "assess, document and mitigate")
+    first = _changed_db(cfg, [ACT, AMENDED, v3])
+    assert len(first) == 2
+    db = open_db(tmp_path / "h.db")
+    assert update_changes(db, subscriptions=load_config(cfg).subscriptions) == []  # nothing left to compute
+    ids = [r[0] for r in db.execute("SELECT id FROM changes ORDER BY id")]
+    db.close()
+    assert ids == first  # not rewritten
+    cfg.write_text(_cfg_text(2525, subs="  - {name: team, channels: [email]}\n  - {name: late, channels: [ops]}\n"))
+    v4 = _amend(v3, "at Union level;", "at Union level within 30 days;")
+    assert len(_changed_db(cfg, [v4])) == 1
+    late = [r for r in _alerts(cfg) if r["subscription"] == "late"]
+    assert len(late) == 1  # only the change after it was added

@@ -28,7 +28,7 @@ def sniff(body: bytes, declared: str | None) -> str:
     head = body[:1024]
     if b"%PDF-" in head:
         return PDF
-    looks_html = bool(_HTML_START.match(body[:4096].lstrip(b"\xef\xbb\xbf")))
+    looks_html = bool(_HTML_START.match(_ascii_head(body)))
     if declared == PDF or declared.endswith("/x-pdf"):
         kind = "HTML (probably an error page)" if looks_html else "not a PDF (no %PDF- header)"
         raise ExtractionError(f"served as {declared} but the body is {kind}", kind="content")
@@ -39,6 +39,15 @@ def sniff(body: bytes, declared: str | None) -> str:
             raise ExtractionError(f"binary body of unsupported type ({declared or 'undeclared'})", kind="content")
         return TEXT
     raise ExtractionError(f"unsupported content type {declared}", kind="content")
+
+
+def _ascii_head(body: bytes) -> bytes:
+    """The start of `body` as ASCII-compatible bytes: a UTF-16/32 page (with its BOM) is
+    decoded first, so its markup is seen as markup."""
+    bom_enc, bom = read_bom(body[:4])
+    if bom_enc and bom_enc.replace("-", "").lower() not in ("utf8",):
+        return body[len(bom):4096].decode(bom_enc, errors="ignore").encode("ascii", errors="ignore")
+    return body[:4096].removeprefix(b"\xef\xbb\xbf")
 
 
 _WEB_ENCODINGS = [

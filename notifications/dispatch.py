@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import sqlite_utils
 
 from notifications import outbox
-from notifications.channels import SENDERS
+from notifications.channels import SENDERS, Session, open_session
 from notifications.channels.errors import PermanentError, RetryLater
 from notifications.config import AlertSettings, Subscription
 from notifications.messages import Message, build_digest, build_message, build_tracking
@@ -59,29 +59,37 @@ def dispatch(db: sqlite_utils.Database, channels: Mapping, settings: AlertSettin
     report = DispatchReport()
     report.released = outbox.release_stale(db, clock(), settings.lease, settings.max_attempts)
     sendable = {name for name, ch in channels.items() if ch.channel in SENDERS}
-    for ids in outbox.due(db, clock(), sendable, retry_now):
-        unit = outbox.claim(db, ids, clock())
-        if unit is None:
-            continue  # another dispatcher has it
-        ch = channels[unit.channel]
-        msg_id = outbox.message_id(unit.dedup_key)
-        retry_after, permanent = None, False
-        try:
-            SENDERS[ch.channel](ch, unit_message(db, unit, subs), msg_id, environ)
-        except Exception as exc:  # any failure of one send is recorded on its rows, never fatal
-            if isinstance(exc, RetryLater):
-                retry_after = exc.delay
-            permanent = isinstance(exc, PermanentError)
-            error = f"{type(exc).__name__}: {exc}"
-            status = outbox.mark_failed(db, unit.ids, error, clock(), max_attempts=settings.max_attempts,
-                                        backoff=settings.backoff, max_backoff=settings.max_backoff,
-                                        retry_after=retry_after, permanent=permanent)
-            (report.dead if status == "dead" else report.failed).extend(unit.ids)
-            report.errors.update(dict.fromkeys(unit.ids, error))
-            continue
-        crashpoint("alert-delivered")  # the worst moment: delivered, not yet recorded
-        outbox.mark_sent(db, unit.ids, msg_id, clock())
-        report.sent.extend(unit.ids)
-        report.messages += 1
+    sessions: dict[str, Session] = {}
+    try:
+        for ids in outbox.due(db, clock(), sendable, retry_now):
+            unit = outbox.claim(db, ids, clock())
+            if unit is None:
+                continue  # another dispatcher has it
+            if unit.channel not in sessions:
+                sessions[unit.channel] = open_session(channels[unit.channel], environ)
+            msg_id = outbox.message_id(unit.dedup_key)
+            try:
+                sessions[unit.channel].send(unit_message(db, unit, subs), msg_id)
+            except Exception as exc:  # any failure of one send is recorded on its rows, never fatal
+                _record_failure(db, unit, exc, settings, clock(), report)
+                continue
+            crashpoint("alert-delivered")  # the worst moment: delivered, not yet recorded
+            outbox.mark_sent(db, unit.ids, msg_id, clock())
+            report.sent.extend(unit.ids)
+            report.messages += 1
+    finally:
+        for session in sessions.values():
+            session.close()
     report.waiting = sum(1 for a in outbox.list_alerts(db, "pending") if a["channel"] not in sendable)
     return report
+
+
+def _record_failure(db: sqlite_utils.Database, unit: outbox.Unit, exc: Exception, settings: AlertSettings,
+                    now: datetime, report: DispatchReport) -> None:
+    retry_after = exc.delay if isinstance(exc, RetryLater) else None
+    error = f"{type(exc).__name__}: {exc}"
+    status = outbox.mark_failed(db, unit.ids, error, now, max_attempts=settings.max_attempts,
+                                backoff=settings.backoff, max_backoff=settings.max_backoff,
+                                retry_after=retry_after, permanent=isinstance(exc, PermanentError))
+    (report.dead if status == "dead" else report.failed).extend(unit.ids)
+    report.errors.update(dict.fromkeys(unit.ids, error))

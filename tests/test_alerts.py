@@ -263,7 +263,7 @@ def test_smtp_down_then_up_delivers_every_alert_once(queued, slack_hook, caplog)
         # Still backing off: a plain notify sends nothing; --retry-now does.
         assert json.loads(regwatch(cfg, "notify", "--json").stdout)["sent"] == []
         res = regwatch(cfg, "notify", "--retry-now")
-        assert res.exit_code == 0 and res.stdout.startswith("2 sent, 0 failed")
+        assert res.exit_code == 0 and res.stdout.startswith("2 sent, 0 failed"), res.output
         again = regwatch(cfg, "notify", "--retry-now", "--json")
         assert again.exit_code == 0 and json.loads(again.stdout)["sent"] == []
     finally:

@@ -55,6 +55,7 @@ DRAFT2 = ACT.replace("without undue delay", "within 15 days")
 FINAL2 = ACT.replace("released under a free and open-source licence", "released under any licence")
 FAQ = "# Questions and answers\n\n## Who must sign?\n\nProviders may sign the code.\n"
 
+TITLES = {"act": "AI Act, Articles 53 and 55", "faq": "Q&A on the Code"}
 SOURCES = [("act-draft", "act", "Draft"), ("act-draft2", "act", "Second draft"), ("act-final", "act", "Final"),
            ("faq", "faq", None)]
 ARRIVALS = [("act-final", FINAL, "2026-01-10T12:00:00+00:00"), ("act-draft", DRAFT, "2026-02-01T12:00:00+00:00"),
@@ -75,9 +76,9 @@ def url_of(source: str) -> str:
     return f"http://127.0.0.1:9/{source}"
 
 
-def build(directory: Path) -> AnalystDb:
-    """Write a config and record the arrivals above into its database, computing changes after
-    each (as a crawl does), and one failed fetch of `faq` for the tracking state."""
+def build(directory: Path, arrivals: int = len(ARRIVALS)) -> AnalystDb:
+    """Write a config and record the first `arrivals` arrivals above into its database,
+    computing changes after each (as a crawl does), and a failing tracking state for `faq`."""
     directory.mkdir(parents=True, exist_ok=True)
     cfg = directory / "config.yaml"
     lines = ["database: history.db", "sources:"]
@@ -90,10 +91,11 @@ def build(directory: Path) -> AnalystDb:
     for position, (name, document, label) in enumerate(SOURCES):
         upsert_source(db, name, url_of(name), document, "page", label, {"url": url_of(name)}, position)
     documents = {name: document for name, document, _label in SOURCES}
-    for name, text, when in ARRIVALS:
+    for name, text, when in ARRIVALS[:arrivals]:
         record_fetch(db, FetchResult(
             source=name, document=documents[name], url=url_of(name), started_at=when, body=text.encode(),
-            doc=parse_text(text), content_type="text/html", label=labels[name], extractor_version="1",
+            doc=parse_text(text), content_type="text/html", label=labels[name], title=TITLES[documents[name]],
+            extractor_version="1",
         ))
         update_changes(db)
     db.conn.execute(

@@ -140,3 +140,12 @@ def three_drafts(tmp_path_factory) -> CrawledLineage:
             assert res.exit_code == 0, res.output
             crawls.append(json.loads(res.stdout))
     return CrawledLineage(cfg, crawls)
+
+
+@pytest.fixture(scope="session")
+def analyst_db(tmp_path_factory):
+    """The history database of tests/analyst_data.py (an out-of-order lineage and a FAQ),
+    built once per session: tests only read it (copy it to write)."""
+    from analyst_data import build
+
+    return build(tmp_path_factory.mktemp("analyst"))

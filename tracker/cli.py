@@ -20,7 +20,7 @@ from rich.table import Table
 from crawler.runner import CrawlError
 from store.db import StoreError, open_db
 from store.queries import document_ids, documents, last_fetches, version_counts
-from store.versions import find_version, history, version_text
+from store.versions import find_version, history, version_as_of, version_text
 from tracker.config import Config, ConfigError, load_config
 
 EXIT_DIFFERENCES = 1
@@ -252,16 +252,45 @@ def history_cmd(ctx: click.Context, document: str, as_json: bool) -> None:
 @cli.command()
 @click.argument("document")
 @click.argument("version", required=False)
+@click.option("--as-of", "as_of", metavar="DATE",
+              help="The version current at DATE (YYYY-MM-DD, a whole day, or an ISO time; UTC).")
 @click.option("--outline", is_flag=True, help="Only the headings.")
 @click.pass_context
-def show(ctx: click.Context, document: str, version: str | None, outline: bool) -> None:
+def show(ctx: click.Context, document: str, version: str | None, as_of: str | None, outline: bool) -> None:
     """Print the extracted text of DOCUMENT at VERSION (number or label; default: latest).
 
+    With --as-of DATE, the text as it stood then: among the versions first seen by DATE (a day
+    counts whole; a time without offset is UTC), the last in publication order (config order of
+    the sources, then arrival), which is what regwatch showed as the latest at that time. A
+    draft fetched after the final does not replace the final. Exit 2 when the document had no
+    version yet.
+
     Example: regwatch show cop-safety-security 2
+
+    Example: regwatch show cop-safety-security --as-of 2025-07-01
     """
+    if as_of is not None and version is not None:
+        raise click.UsageError("give VERSION or --as-of DATE, not both")
+    at = None
+    if as_of is not None:
+        from tracker.when import parse_instant
+
+        try:
+            at = parse_instant(as_of, day_end=True)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--as-of") from None
     db = _open(_config(ctx), readonly=True)
     document = _resolve_document(db, document)
-    v = find_version(db, document, version)
+    if at is not None:
+        versions = history(db, document)
+        v = version_as_of(versions, at)
+        if v is None:
+            first = min((x.first_seen for x in versions), default=None)
+            since = f"; its first version was first seen {first}" if first else ""
+            raise RegwatchError(f"{document} had no version yet as of {as_of} ({at:%Y-%m-%d %H:%M:%S} UTC){since}")
+        click.echo(f"{document} as of {at:%Y-%m-%d %H:%M:%S} UTC: {_vlabel(v)}", err=True)
+    else:
+        v = find_version(db, document, version)
     if v is None:
         raise RegwatchError(f"{document} has no version {version!r}")
     if outline:
@@ -743,3 +772,7 @@ def demo(ctx: click.Context, directory: Path) -> None:
 def main() -> None:
     """Console-script entry point."""
     cli(prog_name="regwatch")
+
+
+if __name__ == "__main__":
+    main()

@@ -455,6 +455,65 @@ def changes(ctx: click.Context, since: str | None, document: str | None, obligat
                       f"{r['max_significance']:.2f}", what, touched)
     _console().print(table)
 
+@cli.command("query")
+@click.argument("sql")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default=None,
+              help="Output format (default table).")
+@click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
+@click.option("-p", "--param", "params", multiple=True, metavar="NAME=VALUE",
+              help="A value for :NAME in SQL (repeatable).")
+@click.pass_context
+def query_cmd(ctx: click.Context, sql: str, fmt: str | None, as_json: bool, params: tuple[str, ...]) -> None:
+    """Run one read-only SQL statement (SQL, or - to read it from stdin) on the database and
+    print its rows, with the column names as headers.
+
+    The database is opened read-only: a statement that would write (INSERT, UPDATE, DELETE,
+    DROP, ATTACH, a PRAGMA that sets, also after a `;` or inside WITH) is refused with exit 2
+    and the database is untouched. Views for common questions (document_timeline,
+    latest_versions, substantive_changes, section_history, changes_per_obligation,
+    obligation_changes) and the function version_text(version_id) are there to use; see
+    docs/schema.md.
+
+    Example: regwatch query "SELECT document, label, first_seen FROM latest_versions"
+
+    Example: regwatch query --format csv -p doc=cop-safety-security "SELECT * FROM document_timeline WHERE document = :doc"
+    """
+    from store.query_sql import QueryError, QueryRefused, ReadOnlyDatabase
+    from tracker.tabular import write_rows
+
+    if as_json and fmt not in (None, "json"):
+        raise click.UsageError(f"--json and --format {fmt} disagree")
+    fmt = "json" if as_json else fmt or "table"
+    values = {}
+    for item in params:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise click.BadParameter(f"{item!r} is not NAME=VALUE", param_hint="--param")
+        values[name.strip().lstrip(":")] = value
+    if sql == "-":
+        sql = sys.stdin.read()
+    config = _config(ctx)
+    try:
+        db = ReadOnlyDatabase(config.database_path)
+    except StoreError as exc:
+        raise RegwatchError(str(exc)) from None
+    out = sys.stdout
+    try:
+        result = db.execute(sql, values)
+        count = write_rows(out, result.columns, result.rows, fmt)
+        out.flush()
+    except (QueryRefused, QueryError) as exc:
+        raise RegwatchError(str(exc)) from None
+    except BrokenPipeError:
+        # The reader went away (`| head`): stop quietly, as other command-line tools do.
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - Python flushes stdout at exit
+        return
+    finally:
+        db.close()
+    if fmt == "table":
+        click.echo(f"{count} row{'s' if count != 1 else ''}", err=True)
+
+
 @cli.command("lineage")
 @click.argument("document", required=False)
 @click.option("--json", "as_json", is_flag=True, help="JSON only on stdout.")

@@ -64,6 +64,12 @@ def _emit_json(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
 
 
+def _reader_gone() -> None:
+    """After a BrokenPipeError on stdout (`regwatch query ... | head`): stop quietly, as other
+    command-line tools do, instead of a traceback when Python flushes stdout at exit."""
+    sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - left for Python to close at exit
+
+
 def _resolve_document(db, document: str) -> str:
     known = document_ids(db)
     if document in known:
@@ -505,13 +511,68 @@ def query_cmd(ctx: click.Context, sql: str, fmt: str | None, as_json: bool, para
     except (QueryRefused, QueryError) as exc:
         raise RegwatchError(str(exc)) from None
     except BrokenPipeError:
-        # The reader went away (`| head`): stop quietly, as other command-line tools do.
-        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - Python flushes stdout at exit
+        _reader_gone()
         return
     finally:
         db.close()
     if fmt == "table":
         click.echo(f"{count} row{'s' if count != 1 else ''}", err=True)
+
+
+@cli.command("export")
+@click.option("--format", "fmt", type=click.Choice(["json", "csv"]), default="json", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write to this file (whole or not at all) instead of stdout.")
+@click.option("--since", metavar="DATE", help="Only changes detected at or after DATE (YYYY-MM-DD or ISO time, UTC).")
+@click.option("--document", help="Only this document.")
+@click.option("--obligation", metavar="ID",
+              help="Only hunks linked to this obligation or one below it (and their changes).")
+@click.pass_context
+def export_cmd(ctx: click.Context, fmt: str, output: Path | None, since: str | None, document: str | None,
+               obligation: str | None) -> None:
+    """Export stored changes with their hunks and obligation links, oldest first.
+
+    JSON: a list of changes, each with its hunks (section, kind, classification, significance,
+    reasons, flags, old and new text) and each hunk with its obligations (id, ref, method,
+    confidence, reason). CSV: one row per hunk, the change's columns repeated, obligations
+    joined with ";". Changes are those between consecutive versions in publication order
+    (as in the views of docs/schema.md); a change is detected when the later-seen of its two
+    versions was first seen.
+
+    Example: regwatch export --format csv --since 2025-07-01 --obligation aia-55 -o changes.csv
+    """
+    import sqlite3
+
+    from tracker.export import WRITERS, ExportFilter, iter_changes, write_file_atomically
+    from tracker.when import parse_instant
+
+    try:
+        since_at = parse_instant(since) if since is not None else None
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--since") from None
+    ids = _obligation_ids(obligation)
+    if output is not None and not output.parent.is_dir():
+        raise RegwatchError(f"cannot write {output}: no directory {output.parent}")
+    db = _open(_config(ctx), readonly=True)
+    if document:
+        document = _resolve_document(db, document)
+    selection = ExportFilter(since_at, document, frozenset(ids) if ids is not None else None)
+    write = WRITERS[fmt]
+    try:
+        if output is None:
+            count = write(sys.stdout, iter_changes(db, selection))
+            sys.stdout.flush()
+        else:
+            count = write_file_atomically(output, lambda out: write(out, iter_changes(db, selection)))
+    except BrokenPipeError:
+        _reader_gone()
+        return
+    except (sqlite3.Error, OSError) as exc:
+        raise RegwatchError(f"export failed, nothing written{f' to {output}' if output else ''}: {exc}") from None
+    finally:
+        db.close()
+    if output is not None:
+        click.echo(f"wrote {count} change{'s' if count != 1 else ''} to {output}", err=True)
 
 
 @cli.command("lineage")

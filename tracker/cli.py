@@ -575,6 +575,38 @@ def export_cmd(ctx: click.Context, fmt: str, output: Path | None, since: str | N
         click.echo(f"wrote {count} change{'s' if count != 1 else ''} to {output}", err=True)
 
 
+@cli.command("serve")
+@click.option("--port", type=click.IntRange(0, 65535), default=8001, show_default=True)
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Interface to listen on (0.0.0.0 for every one: anyone who can reach it reads the database).")
+@click.pass_context
+def serve(ctx: click.Context, port: int, host: str) -> None:
+    """Browse the database in Datasette, read-only, with regwatch's views, canned queries
+    (timeline of a document, substantive changes since a date, changes touching an
+    obligation, latest versions, history of a section, failing sources, a document as of a
+    date) and version_text(). Needs Datasette: pip install 'regwatch[datasette]'.
+
+    Example: regwatch serve --port 8001
+    """
+    import tempfile
+
+    from tracker.datasette import serve as ds
+
+    config = _config(ctx)
+    if not ds.installed():
+        raise RegwatchError(f"Datasette is not installed; install it with: {ds.INSTALL_HINT}")
+    # Exists, and a database of an older regwatch gets the views before Datasette reads it.
+    _open(config, readonly=True).close()
+    path = config.database_path.resolve()
+    with tempfile.TemporaryDirectory(prefix="regwatch-serve-") as tmp:
+        metadata = ds.write_metadata(path, Path(tmp))
+        click.echo(f"serving {path} read-only at http://{host}:{port}/{ds.database_name(path)} "
+                   "(Ctrl-C to stop)", err=True)
+        code = ds.run(ds.command(path, metadata, host, port))
+    if code:
+        raise RegwatchError(f"datasette exited with status {code}")
+
+
 @cli.command("lineage")
 @click.argument("document", required=False)
 @click.option("--json", "as_json", is_flag=True, help="JSON only on stdout.")

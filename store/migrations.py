@@ -375,7 +375,7 @@ def m007_analyst_views(db: sqlite_utils.Database) -> None:
                 JOIN document_timeline t ON t.change_id = h.change_id
             ), tree (ancestor, id) AS (
                 SELECT id, id FROM obligations
-                UNION ALL
+                UNION  -- not ALL: ends even if a parent chain loops
                 SELECT tree.ancestor, o.id FROM tree JOIN obligations o ON o.parent = tree.id
             ), below AS (
                 SELECT tree.ancestor, COUNT(DISTINCT links.change_id) AS changes

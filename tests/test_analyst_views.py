@@ -163,3 +163,19 @@ def test_the_documented_example_queries_run(analyst_db):
     for sql in blocks:
         db.execute(sql).fetchall()
     db.close()
+
+
+def test_timeline_order_follows_history_when_positions_change(tmp_path):
+    """Same rule as store.versions.ORDER_SQL: a source no longer configured (no position) comes
+    last; reordering sources in config reorders the timeline and the latest version."""
+    built = build(tmp_path)
+    conn = sqlite3.connect(built.database)
+    conn.execute("UPDATE sources SET position = NULL WHERE name = 'act-draft'")
+    conn.execute("UPDATE sources SET position = 9 WHERE name = 'act-draft2'")
+    conn.commit()
+    conn.close()
+    db = open_db(built.database, readonly=True)
+    ids = [r[0] for r in db.execute("SELECT version_id FROM document_timeline WHERE document = 'act'")]
+    assert ids == [v.id for v in history(db, "act")] == [1, 5, 3, 2]
+    assert db.execute("SELECT version_id FROM latest_versions WHERE document = 'act'").fetchone() == (2,)
+    db.close()

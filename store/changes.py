@@ -128,14 +128,16 @@ def pending_pairs(db: sqlite_utils.Database, document: str | None = None) -> lis
     order (`store.versions.history`) with no stored change yet. A draft fetched after the
     final yields draft -> final, never final -> draft."""
     where, params = ("WHERE v.document = ?", (document,)) if document else ("", ())
+    # Qualified names: inside the subquery a bare `id` is the change's own id, not the version's.
     sql = f"""WITH ordered AS (
-                  SELECT v.document, v.id, LAG(v.id) OVER (PARTITION BY v.document ORDER BY {ORDER_SQL}) AS prev
+                  SELECT v.document, v.id AS version_id,
+                         LAG(v.id) OVER (PARTITION BY v.document ORDER BY {ORDER_SQL}) AS prev
                   FROM versions v {where})
-              SELECT o.document, o.prev, o.id FROM ordered o
+              SELECT o.document, o.prev, o.version_id FROM ordered o
               WHERE o.prev IS NOT NULL
-                -- Qualified: a bare `id` in the subquery would be changes.id.
-                AND NOT EXISTS (SELECT 1 FROM changes c WHERE c.from_version = o.prev AND c.to_version = o.id)"""
-    return db.execute(sql + " ORDER BY o.id", params).fetchall()
+                AND NOT EXISTS (SELECT 1 FROM changes c
+                                WHERE c.from_version = o.prev AND c.to_version = o.version_id)"""
+    return db.execute(sql + " ORDER BY o.version_id", params).fetchall()
 
 
 def list_changes(

@@ -320,8 +320,125 @@ def m006_digests_and_tracking(db: sqlite_utils.Database) -> None:
     )
 
 
+def m007_analyst_views(db: sqlite_utils.Database) -> None:
+    """Views for the questions analysts ask: a document's timeline, the latest version of each
+    document, changes per obligation, substantive changes, and the history of each section.
+
+    Publication order is spelled out here rather than taken from `store.versions.ORDER_SQL`:
+    a released migration must not change when that constant does (a later migration would
+    recreate the views). A change counts when its two versions are consecutive in publication
+    order; one left behind by a version that arrived between them later is not shown. A change
+    is detected when the later-seen of its two versions was first seen: a draft fetched after
+    the final makes the draft -> final change new then, not when the final was seen.
+    `obligation_changes` (m003) is recreated on these two rules."""
+    _run(
+        db,
+        """
+        CREATE VIEW document_timeline AS
+            WITH placed AS (
+                SELECT v.id, v.document, v.number, v.label, v.title, v.url, v.final_url, v.content_type,
+                       v.first_seen, v.text_chars, v.raw_size, v.headings, f.source, s.position
+                FROM versions v
+                LEFT JOIN fetches f ON f.id = v.fetch_id
+                LEFT JOIN sources s ON s.name = f.source
+            ), ordered AS (
+                SELECT p.*, ROW_NUMBER() OVER w AS publication_order, LAG(p.id) OVER w AS previous_id,
+                       COUNT(*) OVER (PARTITION BY p.document) AS versions_of_document
+                FROM placed p
+                WINDOW w AS (PARTITION BY p.document ORDER BY p.position IS NULL, p.position, p.number)
+            )
+            SELECT o.document, o.publication_order, o.publication_order = o.versions_of_document AS is_latest,
+                   o.id AS version_id, o.number AS version, o.label, o.title, o.first_seen, o.content_type,
+                   o.source, o.url, o.final_url, o.text_chars, o.raw_size, o.headings,
+                   pv.id AS previous_version_id, pv.number AS previous_version, pv.label AS previous_label,
+                   c.id AS change_id,
+                   CASE WHEN c.id IS NULL THEN NULL
+                        WHEN julianday(pv.first_seen) > julianday(o.first_seen) THEN pv.first_seen
+                        ELSE o.first_seen END AS detected_at,
+                   c.hunks, c.substantive, c.editorial, c.cosmetic, c.max_significance
+            FROM ordered o
+            LEFT JOIN versions pv ON pv.id = o.previous_id
+            LEFT JOIN changes c ON c.from_version = o.previous_id AND c.to_version = o.id
+            ORDER BY o.document, o.publication_order;
+        CREATE VIEW latest_versions AS
+            SELECT t.document, d.title AS document_title, t.publication_order AS versions, t.version_id,
+                   t.version, t.label, t.title, t.first_seen, t.content_type, t.source, t.url, t.final_url,
+                   t.text_chars, t.change_id, t.detected_at, t.substantive, t.max_significance
+            FROM document_timeline t JOIN documents d ON d.id = t.document
+            WHERE t.is_latest
+            ORDER BY t.document;
+        CREATE VIEW changes_per_obligation AS
+            WITH links AS (
+                SELECT ho.obligation, h.id AS hunk_id, h.change_id, h.classification, t.detected_at
+                FROM hunk_obligations ho
+                JOIN hunks h ON h.id = ho.hunk_id
+                JOIN document_timeline t ON t.change_id = h.change_id
+            ), tree (ancestor, id) AS (
+                SELECT id, id FROM obligations
+                UNION  -- not ALL: ends even if a parent chain loops
+                SELECT tree.ancestor, o.id FROM tree JOIN obligations o ON o.parent = tree.id
+            ), below AS (
+                SELECT tree.ancestor, COUNT(DISTINCT links.change_id) AS changes
+                FROM tree JOIN links ON links.obligation = tree.id
+                GROUP BY tree.ancestor
+            ), ids AS (
+                SELECT id FROM obligations UNION SELECT obligation FROM links
+            )
+            SELECT ids.id AS obligation, o.ref, o.title, o.source, o.parent,
+                   COUNT(DISTINCT links.change_id) AS changes,
+                   COUNT(DISTINCT links.hunk_id) AS hunks,
+                   COUNT(DISTINCT CASE WHEN links.classification = 'substantive' THEN links.hunk_id END)
+                       AS substantive_hunks,
+                   MAX(links.detected_at) AS last_change,
+                   COALESCE(below.changes, COUNT(DISTINCT links.change_id)) AS changes_incl_below
+            FROM ids
+            LEFT JOIN obligations o ON o.id = ids.id
+            LEFT JOIN links ON links.obligation = ids.id
+            LEFT JOIN below ON below.ancestor = ids.id
+            GROUP BY ids.id
+            ORDER BY changes_incl_below DESC, changes DESC, ids.id;
+        CREATE VIEW substantive_changes AS
+            SELECT h.id AS hunk_id, t.change_id, t.document,
+                   t.previous_version AS from_version, t.previous_label AS from_label,
+                   t.version AS to_version, t.label AS to_label,
+                   t.detected_at, date(t.detected_at) AS detected_date,
+                   h.section, h.kind, h.significance, h.reasons,
+                   (SELECT group_concat(ho.obligation, ', ') FROM (
+                        SELECT obligation FROM hunk_obligations WHERE hunk_id = h.id
+                        ORDER BY confidence DESC, obligation) ho) AS obligations,
+                   h.old_text, h.new_text
+            FROM hunks h JOIN document_timeline t ON t.change_id = h.change_id
+            WHERE h.classification = 'substantive'
+            ORDER BY t.detected_at, t.document, t.publication_order, h.ordinal;
+        CREATE VIEW section_history AS
+            SELECT t.document, h.section, t.change_id,
+                   t.previous_version AS from_version, t.previous_label AS from_label,
+                   t.version AS to_version, t.label AS to_label, t.detected_at,
+                   COUNT(*) AS hunks, group_concat(DISTINCT h.kind) AS kinds,
+                   CASE MAX(CASE h.classification WHEN 'substantive' THEN 3 WHEN 'editorial' THEN 2 ELSE 1 END)
+                       WHEN 3 THEN 'substantive' WHEN 2 THEN 'editorial' ELSE 'cosmetic' END AS classification,
+                   MAX(h.significance) AS max_significance
+            FROM hunks h JOIN document_timeline t ON t.change_id = h.change_id
+            GROUP BY t.document, h.section, t.change_id
+            ORDER BY t.document, h.section, MIN(t.publication_order);
+        DROP VIEW obligation_changes;
+        CREATE VIEW obligation_changes AS
+            SELECT ho.obligation, o.ref, o.title AS obligation_title, t.document, t.change_id,
+                   t.previous_version AS from_version, t.version AS to_version, t.detected_at,
+                   h.id AS hunk_id, h.section, h.kind, h.classification, h.significance,
+                   ho.method, ho.confidence, ho.reason, t.previous_label AS from_label, t.label AS to_label
+            FROM hunk_obligations ho
+            JOIN hunks h ON h.id = ho.hunk_id
+            JOIN document_timeline t ON t.change_id = h.change_id
+            LEFT JOIN obligations o ON o.id = ho.obligation
+            ORDER BY t.detected_at, t.document, t.publication_order, h.ordinal, ho.confidence DESC;
+        """,
+    )
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     m001_initial, m002_changes, m003_obligations, m004_lineage, m005_alerts, m006_digests_and_tracking,
+    m007_analyst_views,
 ]
 
 

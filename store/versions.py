@@ -253,6 +253,19 @@ def pick_version(versions: list[VersionRow], ref: str | int | None = None) -> Ve
     return matches[-1] if matches else None
 
 
+def version_as_of(versions: list[VersionRow], at: datetime) -> VersionRow | None:
+    """The version current at `at` (aware) among `versions` (in publication order, as `history`
+    gives them): the last in publication order among those first seen at or before `at` — the
+    one regwatch showed as the latest then. None when none had been seen yet."""
+    seen = [v for v in versions if _utc(v.first_seen) <= at]
+    return seen[-1] if seen else None
+
+
+def _utc(stored: str) -> datetime:
+    moment = datetime.fromisoformat(stored)
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+
+
 def version_text(db: sqlite_utils.Database, version_id: int) -> str:
     """The extracted, normalised text of a version."""
     return version_text_sql(db.conn, version_id)

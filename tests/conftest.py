@@ -286,3 +286,12 @@ def slack_hook(monkeypatch):
         monkeypatch.delenv(var, raising=False)
     with SlackReceiver() as receiver:
         yield receiver
+
+
+@pytest.fixture(scope="session")
+def analyst_db(tmp_path_factory):
+    """The history database of tests/analyst_data.py (an out-of-order lineage and a FAQ),
+    built once per session: tests only read it (copy it to write)."""
+    from analyst_data import build
+
+    return build(tmp_path_factory.mktemp("analyst"))

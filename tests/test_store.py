@@ -184,3 +184,23 @@ def test_text_model_round_trips_through_its_serialisation():
     ])
     parsed = parse_text(doc.to_text())
     assert parsed.blocks == doc.blocks
+
+
+def test_pending_pairs_are_the_consecutive_pairs_without_a_change(tmp_path):
+    """Each pair of versions consecutive in publication order is diffed once: a crawl does not
+    recompute stored changes, and a pair is not skipped because some change's id happens to
+    equal its newer version's id."""
+    from analyst_data import build
+
+    from store.changes import pending_pairs
+    from tracker.pipeline import update_changes
+
+    built = build(tmp_path)
+    db = open_db(built.database)
+    pairs = db.execute("SELECT id, from_version, to_version FROM changes ORDER BY id").fetchall()
+    # 2 -> 1 was computed before version 3 arrived between them; then 3 -> 1 and 2 -> 3.
+    assert sorted((f, t) for _id, f, t in pairs) == [(1, 5), (2, 1), (2, 3), (3, 1)]
+    assert pending_pairs(db) == []
+    assert update_changes(db) == []
+    assert db.execute("SELECT id, from_version, to_version FROM changes ORDER BY id").fetchall() == pairs
+    db.close()

@@ -20,7 +20,7 @@ from rich.table import Table
 from crawler.runner import CrawlError
 from store.db import StoreError, open_db
 from store.queries import document_ids, documents, last_fetches, version_counts
-from store.versions import find_version, history, version_text
+from store.versions import find_version, history, version_as_of, version_text
 from tracker.config import Config, ConfigError, load_config
 
 EXIT_DIFFERENCES = 1
@@ -62,6 +62,12 @@ def _open(config: Config, readonly: bool = False):
 
 def _emit_json(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+
+
+def _reader_gone() -> None:
+    """After a BrokenPipeError on stdout (`regwatch query ... | head`): stop quietly, as other
+    command-line tools do, instead of a traceback when Python flushes stdout at exit."""
+    sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - left for Python to close at exit
 
 
 def _resolve_document(db, document: str) -> str:
@@ -252,16 +258,45 @@ def history_cmd(ctx: click.Context, document: str, as_json: bool) -> None:
 @cli.command()
 @click.argument("document")
 @click.argument("version", required=False)
+@click.option("--as-of", "as_of", metavar="DATE",
+              help="The version current at DATE (YYYY-MM-DD, a whole day, or an ISO time; UTC).")
 @click.option("--outline", is_flag=True, help="Only the headings.")
 @click.pass_context
-def show(ctx: click.Context, document: str, version: str | None, outline: bool) -> None:
+def show(ctx: click.Context, document: str, version: str | None, as_of: str | None, outline: bool) -> None:
     """Print the extracted text of DOCUMENT at VERSION (number or label; default: latest).
 
+    With --as-of DATE, the text as it stood then: among the versions first seen by DATE (a day
+    counts whole; a time without offset is UTC), the last in publication order (config order of
+    the sources, then arrival), which is what regwatch showed as the latest at that time. A
+    draft fetched after the final does not replace the final. Exit 2 when the document had no
+    version yet.
+
     Example: regwatch show cop-safety-security 2
+
+    Example: regwatch show cop-safety-security --as-of 2025-07-01
     """
+    if as_of is not None and version is not None:
+        raise click.UsageError("give VERSION or --as-of DATE, not both")
+    at = None
+    if as_of is not None:
+        from tracker.when import parse_instant
+
+        try:
+            at = parse_instant(as_of, day_end=True)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--as-of") from None
     db = _open(_config(ctx), readonly=True)
     document = _resolve_document(db, document)
-    v = find_version(db, document, version)
+    if at is not None:
+        versions = history(db, document)
+        v = version_as_of(versions, at)
+        if v is None:
+            first = min((x.first_seen for x in versions), default=None)
+            since = f"; its first version was first seen {first}" if first else ""
+            raise RegwatchError(f"{document} had no version yet as of {as_of} ({at:%Y-%m-%d %H:%M:%S} UTC){since}")
+        click.echo(f"{document} as of {at:%Y-%m-%d %H:%M:%S} UTC: {_vlabel(v)}", err=True)
+    else:
+        v = find_version(db, document, version)
     if v is None:
         raise RegwatchError(f"{document} has no version {version!r}")
     if outline:
@@ -425,6 +460,152 @@ def changes(ctx: click.Context, since: str | None, document: str | None, obligat
                       str(r["substantive"]), str(r["editorial"]), str(r["cosmetic"]),
                       f"{r['max_significance']:.2f}", what, touched)
     _console().print(table)
+
+@cli.command("query")
+@click.argument("sql")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default=None,
+              help="Output format (default table).")
+@click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
+@click.option("-p", "--param", "params", multiple=True, metavar="NAME=VALUE",
+              help="A value for :NAME in SQL (repeatable).")
+@click.pass_context
+def query_cmd(ctx: click.Context, sql: str, fmt: str | None, as_json: bool, params: tuple[str, ...]) -> None:
+    """Run one read-only SQL statement (SQL, or - to read it from stdin) on the database and
+    print its rows, with the column names as headers.
+
+    The database is opened read-only: a statement that would write (INSERT, UPDATE, DELETE,
+    DROP, ATTACH, a PRAGMA that sets, also after a `;` or inside WITH) is refused with exit 2
+    and the database is untouched. Views for common questions (document_timeline,
+    latest_versions, substantive_changes, section_history, changes_per_obligation,
+    obligation_changes) and the function version_text(version_id) are there to use; see
+    docs/schema.md.
+
+    Example: regwatch query "SELECT document, label, first_seen FROM latest_versions"
+
+    Example: regwatch query --format csv -p doc=cop-safety-security "SELECT * FROM document_timeline WHERE document = :doc"
+    """
+    from store.query_sql import QueryError, QueryRefused, ReadOnlyDatabase
+    from tracker.tabular import write_rows
+
+    if as_json and fmt not in (None, "json"):
+        raise click.UsageError(f"--json and --format {fmt} disagree")
+    fmt = "json" if as_json else fmt or "table"
+    values = {}
+    for item in params:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise click.BadParameter(f"{item!r} is not NAME=VALUE", param_hint="--param")
+        values[name.strip().lstrip(":")] = value
+    if sql == "-":
+        sql = sys.stdin.read()
+    config = _config(ctx)
+    try:
+        db = ReadOnlyDatabase(config.database_path)
+    except StoreError as exc:
+        raise RegwatchError(str(exc)) from None
+    out = sys.stdout
+    try:
+        result = db.execute(sql, values)
+        count = write_rows(out, result.columns, result.rows, fmt)
+        out.flush()
+    except (QueryRefused, QueryError) as exc:
+        raise RegwatchError(str(exc)) from None
+    except BrokenPipeError:
+        _reader_gone()
+        return
+    finally:
+        db.close()
+    if fmt == "table":
+        click.echo(f"{count} row{'s' if count != 1 else ''}", err=True)
+
+
+@cli.command("export")
+@click.option("--format", "fmt", type=click.Choice(["json", "csv"]), default="json", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write to this file (whole or not at all) instead of stdout.")
+@click.option("--since", metavar="DATE", help="Only changes detected at or after DATE (YYYY-MM-DD or ISO time, UTC).")
+@click.option("--document", help="Only this document.")
+@click.option("--obligation", metavar="ID",
+              help="Only hunks linked to this obligation or one below it (and their changes).")
+@click.pass_context
+def export_cmd(ctx: click.Context, fmt: str, output: Path | None, since: str | None, document: str | None,
+               obligation: str | None) -> None:
+    """Export stored changes with their hunks and obligation links, oldest first.
+
+    JSON: a list of changes, each with its hunks (section, kind, classification, significance,
+    reasons, flags, old and new text) and each hunk with its obligations (id, ref, method,
+    confidence, reason). CSV: one row per hunk, the change's columns repeated, obligations
+    joined with ";". Changes are those between consecutive versions in publication order
+    (as in the views of docs/schema.md); a change is detected when the later-seen of its two
+    versions was first seen.
+
+    Example: regwatch export --format csv --since 2025-07-01 --obligation aia-55 -o changes.csv
+    """
+    import sqlite3
+
+    from tracker.export import WRITERS, ExportFilter, iter_changes, write_file_atomically
+    from tracker.when import parse_instant
+
+    try:
+        since_at = parse_instant(since) if since is not None else None
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--since") from None
+    ids = _obligation_ids(obligation)
+    if output is not None and not output.parent.is_dir():
+        raise RegwatchError(f"cannot write {output}: no directory {output.parent}")
+    db = _open(_config(ctx), readonly=True)
+    if document:
+        document = _resolve_document(db, document)
+    selection = ExportFilter(since_at, document, frozenset(ids) if ids is not None else None)
+    write = WRITERS[fmt]
+    try:
+        if output is None:
+            count = write(sys.stdout, iter_changes(db, selection))
+            sys.stdout.flush()
+        else:
+            count = write_file_atomically(output, lambda out: write(out, iter_changes(db, selection)))
+    except BrokenPipeError:
+        _reader_gone()
+        return
+    except (sqlite3.Error, OSError) as exc:
+        raise RegwatchError(f"export failed, nothing written{f' to {output}' if output else ''}: {exc}") from None
+    finally:
+        db.close()
+    if output is not None:
+        click.echo(f"wrote {count} change{'s' if count != 1 else ''} to {output}", err=True)
+
+
+@cli.command("serve")
+@click.option("--port", type=click.IntRange(0, 65535), default=8001, show_default=True)
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Interface to listen on (0.0.0.0 for every one: anyone who can reach it reads the database).")
+@click.pass_context
+def serve(ctx: click.Context, port: int, host: str) -> None:
+    """Browse the database in Datasette, read-only, with regwatch's views, canned queries
+    (timeline of a document, substantive changes since a date, changes touching an
+    obligation, latest versions, history of a section, failing sources, a document as of a
+    date) and version_text(). Needs Datasette: pip install 'regwatch[datasette]'.
+
+    Example: regwatch serve --port 8001
+    """
+    import tempfile
+
+    from tracker.datasette import serve as ds
+
+    config = _config(ctx)
+    if not ds.installed():
+        raise RegwatchError(f"Datasette is not installed; install it with: {ds.INSTALL_HINT}")
+    # Exists, and a database of an older regwatch gets the views before Datasette reads it.
+    _open(config, readonly=True).close()
+    path = config.database_path.resolve()
+    with tempfile.TemporaryDirectory(prefix="regwatch-serve-") as tmp:
+        metadata = ds.write_metadata(path, Path(tmp))
+        click.echo(f"serving {path} read-only at http://{host}:{port}/{ds.database_name(path)} "
+                   "(Ctrl-C to stop)", err=True)
+        code = ds.run(ds.command(path, metadata, host, port))
+    if code:
+        raise RegwatchError(f"datasette exited with status {code}")
+
 
 @cli.command("lineage")
 @click.argument("document", required=False)

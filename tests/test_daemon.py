@@ -117,6 +117,14 @@ def test_the_daemon_crawls_on_schedule_and_stops_cleanly_on_sigterm(tmp_path, si
         _wait(lambda: _count(db_path, "SELECT COUNT(*) FROM versions") == 2, what="first versions")
         site.set("/fast", PAGE.format(duty="shall"))
         _wait(lambda: _count(db_path, "SELECT COUNT(*) FROM changes") == 1, what="the change")
+        # Analysts query while the daemon crawls and writes: neither side sees "locked".
+        seen = set()
+        deadline = time.monotonic() + 60
+        while len(seen) < 2 and time.monotonic() < deadline:
+            res = regwatch(cfg, "query", "SELECT COUNT(*) AS n FROM fetches WHERE source = 'fast'", "--json")
+            assert res.exit_code == 0, res.output
+            seen.add(json.loads(res.stdout)[0]["n"])
+        assert len(seen) >= 2, "the counts should grow while querying"
         _wait(lambda: _count(db_path, "SELECT COUNT(*) FROM fetches WHERE source = 'fast'") >= 4,
               what="more scheduled crawls")
         # A second daemon on the same database refuses while this one runs.
@@ -132,6 +140,7 @@ def test_the_daemon_crawls_on_schedule_and_stops_cleanly_on_sigterm(tmp_path, si
     text = (tmp_path / "daemon.log").read_text()
     assert "crawl every 2s done" in text and "1 change(s) stored: fast (1 substantive of 1)" in text
     assert "SIGTERM: finishing the current step" in text and text.rstrip().endswith("stopped")
+    assert "locked" not in text and "ERROR" not in text
     assert _count(db_path, "SELECT COUNT(*) FROM fetches WHERE source = 'slow'") == 1  # daily: once
     conn = sqlite3.connect(db_path)
     assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"

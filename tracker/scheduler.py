@@ -35,6 +35,7 @@ log = logging.getLogger("regwatch.run")
 
 DISPATCH_EVERY = 60  # seconds: retries and digests go out on time even between crawls
 MAX_INTERVAL_JITTER = 300  # seconds
+ONCE = "due now"  # the job of `run --once`: the due sources of every schedule
 
 
 @dataclass
@@ -146,7 +147,7 @@ class Daemon:
             return
         self.failures += len(summary.failed)
         took = time.monotonic() - t0
-        if took > period_of(job.schedule):
+        if job.schedule != ONCE and took > period_of(job.schedule):
             log.warning("crawl %s took %.0f s, longer than its schedule: runs due meanwhile were skipped",
                         job.schedule, took)
         outcomes: dict[str, int] = {}
@@ -214,7 +215,7 @@ def run_once(config: Config) -> Daemon:
         daemon.recover()
         due = due_sources(config)
         if due:
-            daemon.crawl_job(Job("due now", due))
+            daemon.crawl_job(Job(ONCE, due))
         else:
             log.info("no source is due")
         return daemon

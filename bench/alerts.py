@@ -19,12 +19,14 @@ holding this file is put first on sys.path, so it benchmarks that checkout's cod
    interpreter lock); `--in-process` runs it as a thread, as the tests do.
 3. Timed: `notifications.dispatch.dispatch(db, config.channels, config.alerts,
    subscriptions=config.subscriptions)`, as `regwatch notify` calls it: each message is built
-   from stored data (`build_message`) and sent on its own SMTP connection. Checked after each
+   from stored data (`build_message`) and sent on the channel's one SMTP connection of the run
+   (`notifications.channels.email.Session`). Checked after each
    run (else the bench fails): every alert `sent`, the report says N sent, the server got N
    messages with N distinct Message-IDs, equal to the ones stored on the rows.
 4. Baseline, in the same run and interleaved with 3 (so drift in machine load hits both
    alike): N plain `smtplib.SMTP(...).sendmail()` of pre-built bytes of a real alert (each
-   with its own Message-ID), one connection per message as the channel does. Both are the
+   with its own Message-ID), one connection per message (the channel before it kept one
+   connection per run). Both are the
    median of `--repeats`; the alerts are reset to pending between runs. For reference only,
    the same N messages on one connection (what a connection per message costs).
 5. Breakdown per alert (median of `--repeats`, each over the same N alerts): `build_message`
@@ -33,8 +35,13 @@ holding this file is put first on sys.path, so it benchmarks that checkout's cod
    mark_sent); the rest of the full dispatch is the SMTP conversation. `--profile` adds a
    cProfile of one full dispatch.
 
-Results (2 vCPU gVisor sandbox shared with other jobs' test runs, load 2-5; Python 3.11,
-aiosmtpd 1.4.6; N=1000, 5 changes, messages 2.3-2.6 KB; four runs of the bench, medians):
+Results now (one connection per run, compat32 MIME; same machine, N=1000, 3.0 KB messages,
+two runs): raw smtplib 181-197 msgs/s per connection (292-341/s on one connection);
+dispatcher 124-145 alerts/s, ratio 0.68-0.74x: goal met. Per alert: build_message 0.16 ms,
+MIME 0.8-1.2 ms, outbox 0.26 ms, SMTP and the rest ~5.7 ms.
+
+Results before those two changes (2 vCPU gVisor sandbox shared with other jobs' test runs,
+load 2-5; Python 3.11, aiosmtpd 1.4.6; N=1000, 5 changes, messages 2.3-2.6 KB; four runs):
   raw smtplib 153-169 msgs/s (5.9-6.5 ms per connection; 170-300/s on one connection);
   dispatcher 70-89 alerts/s (11.3-14.3 ms/alert), ratio 0.43-0.53x: goal NOT met.
   Per alert: build_message 0.1-0.2 ms, MIME rendering 2.3-3.8 ms, outbox 0.4-0.5 ms, SMTP
@@ -357,7 +364,6 @@ def breakdown(db: Any, config: Any, n: int) -> dict[str, float]:
     outbox alone (a dispatch whose message is a constant and whose sender does nothing: due,
     claim, mark_sent, release_stale, the waiting count)."""
     from notifications import dispatch as dispatch_module
-    from notifications.channels import SENDERS
     from notifications.channels.email import to_email
     from notifications.messages import build_message
     from notifications.outbox import message_id
@@ -371,13 +377,20 @@ def breakdown(db: Any, config: Any, n: int) -> dict[str, float]:
         wire_bytes(to_email(ch, msg, message_id(key)))
     t2 = time.perf_counter()
 
-    real_sender, real_unit = SENDERS["email"], dispatch_module.unit_message
-    SENDERS["email"] = lambda ch, message, msg_id, environ: msg_id
+    class NoSession:
+        def send(self, message: Any, msg_id: str) -> str:
+            return msg_id
+
+        def close(self) -> None:
+            pass
+
+    real_open, real_unit = dispatch_module.open_session, dispatch_module.unit_message
+    dispatch_module.open_session = lambda ch, environ: NoSession()
     dispatch_module.unit_message = lambda db, unit, subscriptions: built[0]
     try:
         outbox_s = time_dispatch(db, config, None, n)
     finally:
-        SENDERS["email"], dispatch_module.unit_message = real_sender, real_unit
+        dispatch_module.open_session, dispatch_module.unit_message = real_open, real_unit
     return {"build": t1 - t0, "mime": t2 - t1, "outbox": outbox_s}
 
 

@@ -20,8 +20,12 @@ Run: `python bench/soak.py [--sources 300] [--minutes 3] [--schedule "every 20s"
    Memory growth is the ratio of the median of the last three samples to the median of the
    first three after the first crawl (1.0 = flat).
 
-Results on this machine (2 cores, 300 sources, 3 minutes, every 20s) are in the closing
-note of the issue that added this file.
+Results on this machine (2 vCPUs shared with other jobs; 300 sources, 3 minutes, every 20s,
+2% edited per period): 2,700 fetches in 9 crawls, 73.6 fetches/s while crawling (raw GET
+baseline 1,297/s: ratio 0.057, the price of a Scrapy process per crawl, politeness
+machinery, extraction, storage, diff and alerts), 100% of unchanged fetches answered 304,
+daemon RSS 60.1 -> 62.0 MB (growth 1.01x), 12.4 KB of database per version, 48 changes and
+48 alerts, each received once. See docs/scaling.md.
 """
 
 from __future__ import annotations

@@ -139,3 +139,72 @@ def test_sigkill_at_every_step_then_restart_loses_and_duplicates_nothing(tmp_pat
     # The restart after the kill in step 2 completed the two changes not yet stored.
     assert "recovered: 2 change(s) of versions stored before an interruption" in text
     assert text.rstrip().endswith("stopped")
+
+
+def test_a_long_run_through_outages_keeps_exactly_what_was_served(tmp_path, site):
+    """The daemon against pages that change, vanish (404), break (500), hang (timeout) and come
+    back: versions and changes are what was served, no failure becomes a deletion, and the
+    operators hear of each outage once and of each recovery once."""
+    port = _free_port()
+    db = tmp_path / "h.db"
+    log = tmp_path / "daemon.log"
+    cfg = tmp_path / "config.yaml"
+    cfg.write_text(
+        "database: h.db\ndefaults: {schedule: every 1s, delay: 0, retries: 0, timeout: 1}\n"
+        "sources:\n" + "".join(f"  - {{name: {d}, url: '{site.url('/' + d)}'}}\n" for d in "abc") +
+        f"channels:\n  ops: {{channel: email, host: 127.0.0.1, port: {port}, security: none, username: alerts,\n"
+        "        password_env: RW_TEST_SMTP_PASSWORD, from: regwatch@example.eu, to: [ops@example.eu]}\n"
+        "alerts: {failure_threshold: 2, backoff: 0}\n")
+
+    def serve(doc: str, duty: str, **kw) -> None:
+        site.set("/" + doc, PAGE.format(doc=doc, duty=duty, days=30), **kw)
+
+    def crawls(n: int) -> None:
+        start = _q(db, "SELECT COUNT(*) FROM fetches WHERE source = 'a'")
+        start = start[0][0] if start else 0
+        _wait(lambda: (_q(db, "SELECT COUNT(*) FROM fetches WHERE source = 'a'") or [(0,)])[0][0] >= start + n,
+              timeout=60, what=f"{n} more crawls")
+
+    for d in "abc":
+        serve(d, "should")
+    inbox = Inbox()
+    ctl = _smtp(port, inbox)
+    proc = _start(cfg, log)
+    try:
+        crawls(2)
+        serve("a", "shall")                        # a changes
+        site.set("/b", "gone", status=404)          # b disappears
+        site.set("/c", "broken", status=500)        # c breaks
+        crawls(3)
+        serve("b", "should", delay=3)               # b hangs past the timeout
+        crawls(2)
+        serve("b", "should")                        # b is back, unchanged
+        serve("c", "must")                          # c is back, changed
+        crawls(3)
+        _wait(lambda: len(inbox.messages) >= 4, timeout=30, what="the operators' alerts")
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=60) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        ctl.stop()
+    assert _q(db, "PRAGMA integrity_check") == [("ok",)]
+    # What was served, and nothing else: a 404, a 500 or a timeout stores no version.
+    versions = _q(db, "SELECT document, number FROM versions ORDER BY document, number")
+    assert versions == [("a", 1), ("a", 2), ("b", 1), ("c", 1), ("c", 2)]
+    texts = {d: t for d, t in _q(db, "SELECT document, text FROM latest_texts")}
+    assert "shall keep" in texts["a"] and "should keep" in texts["b"] and "must keep" in texts["c"]
+    # Changes: only a's and c's real edits; no hunk says anything was removed.
+    changes = _q(db, "SELECT document FROM changes ORDER BY document")
+    assert changes == [("a",), ("c",)]
+    assert _q(db, "SELECT COUNT(*) FROM hunks WHERE kind = 'removed'") == [(0,)]
+    failed = dict(_q(db, "SELECT source, COUNT(*) FROM fetches WHERE outcome = 'failed' GROUP BY source"))
+    assert failed.get("a") is None and failed["b"] >= 4 and failed["c"] >= 5
+    kinds = {r[0] for r in _q(db, "SELECT error_kind FROM fetches WHERE source = 'b' AND outcome = 'failed'")}
+    assert kinds == {"http", "timeout"}
+    # The operators: one failure and one recovery per broken source, nothing for a.
+    subjects = sorted(m["Subject"] for m in inbox.messages)
+    assert subjects == ["[regwatch] tracking failure: b: 2 fetch(es) in a row failed",
+                        "[regwatch] tracking failure: c: 2 fetch(es) in a row failed",
+                        "[regwatch] tracking recovered: b", "[regwatch] tracking recovered: c"]
+    assert _q(db, "SELECT source, state FROM tracking ORDER BY source") == [("a", "ok"), ("b", "ok"), ("c", "ok")]

@@ -846,7 +846,8 @@ def obligations_show(ctx: click.Context, obligation_id: str, limit: int, as_json
 def run(ctx: click.Context, once: bool, workers: int, log_level: str) -> None:
     """Run the scheduler daemon: each schedule's sources crawled when due, then processed
     (changes, obligations, alerts queued), then alerts sent; until SIGTERM or SIGINT, which
-    let the current step finish and commit. One daemon per database.
+    let the current step finish and commit (exit 0). One daemon per database. With --once,
+    exit 3 when a fetch or an alert failed.
 
     Example: regwatch run --once
     """
@@ -867,7 +868,7 @@ def run(ctx: click.Context, once: bool, workers: int, log_level: str) -> None:
         raise RegwatchError(str(exc)) from None
     except StoreError as exc:
         raise RegwatchError(str(exc)) from None
-    if daemon.failures:
+    if once and daemon.failures:  # a daemon stopped by a signal ends well whatever it met
         ctx.exit(EXIT_PARTIAL)
 
 

@@ -20,7 +20,7 @@ from pydantic import (
 CLASSES = ("cosmetic", "editorial", "substantive")
 _NAME = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
 _ENV = r"^[A-Za-z_][A-Za-z0-9_]*$"
-_DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 # Keys that would put a secret into config.yaml: refused with a hint instead of "unknown key".
 _SECRETS = {"password": "password_env", "webhook_url": "webhook_url_env", "token": "token_env"}
 
@@ -124,7 +124,7 @@ class Digest(_Strict):
     def _day_name(cls, v: Any) -> Any:
         if isinstance(v, str):  # "mon", "Monday" and "monday" are one day
             v = v.strip().lower()
-            return next((d for d in _DAYS if len(v) >= 3 and d.startswith(v)), v)
+            return next((d for d in WEEKDAYS if len(v) >= 3 and d.startswith(v)), v)
         return v
 
     @field_validator("timezone")

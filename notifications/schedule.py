@@ -5,8 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from notifications.config import _DAYS as DAYS
-from notifications.config import Digest
+from notifications.config import WEEKDAYS, Digest
 
 
 def next_digest_at(digest: Digest, now: datetime) -> datetime:
@@ -19,7 +18,7 @@ def next_digest_at(digest: Digest, now: datetime) -> datetime:
     hour, minute = (int(x) for x in digest.at.split(":"))
     day = local.date()
     if digest.every == "weekly":
-        day -= timedelta(days=local.weekday() - DAYS.index(digest.day))
+        day -= timedelta(days=local.weekday() - WEEKDAYS.index(digest.day))
     step = timedelta(days=7 if digest.every == "weekly" else 1)
     while True:
         # fold=0 and a normalising round trip: a time skipped by a DST jump moves forward.

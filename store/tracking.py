@@ -48,18 +48,19 @@ def failure_run(db: sqlite_utils.Database, source: str, url: str) -> FailureRun 
     return FailureRun(0, False, last_ok, started, last_ok, None, None)
 
 
+_TRACKING_KEYS = ("source", "url", "state", "since", "failures", "last_fetch", "last_error")
+
+
 def tracking_state(db: sqlite_utils.Database, source: str) -> dict[str, Any] | None:
     """The stored tracking row of `source`, or None."""
-    row = db.execute("SELECT source, url, state, since, failures, last_fetch, last_error FROM tracking "
-                     "WHERE source = ?", (source,)).fetchone()
-    keys = ("source", "url", "state", "since", "failures", "last_fetch", "last_error")
-    return dict(zip(keys, row, strict=True)) if row else None
+    row = db.execute(f"SELECT {', '.join(_TRACKING_KEYS)} FROM tracking WHERE source = ?", (source,)).fetchone()
+    return dict(zip(_TRACKING_KEYS, row, strict=True)) if row else None
 
 
 def tracking_states(db: sqlite_utils.Database) -> list[dict[str, Any]]:
     """Every source's tracking row, failing ones first."""
-    rows = db.execute("SELECT source FROM tracking ORDER BY state = 'ok', source").fetchall()
-    return [s for (name,) in rows if (s := tracking_state(db, name))]
+    rows = db.execute(f"SELECT {', '.join(_TRACKING_KEYS)} FROM tracking ORDER BY state = 'ok', source").fetchall()
+    return [dict(zip(_TRACKING_KEYS, r, strict=True)) for r in rows]
 
 
 def save_tracking(db: sqlite_utils.Database, source: str, url: str, state: str, run: FailureRun,

@@ -68,8 +68,8 @@ def trigger_of(schedule: str, jitter: bool = True) -> BaseTrigger:
     spec = parse_schedule(schedule)
     if spec["trigger"] == "interval":
         seconds = spec["seconds"]
-        return IntervalTrigger(seconds=seconds, timezone=UTC,
-                               jitter=int(min(seconds * 0.1, MAX_INTERVAL_JITTER)) or None if jitter else None)
+        spread = int(min(seconds * 0.1, MAX_INTERVAL_JITTER)) if jitter else 0
+        return IntervalTrigger(seconds=seconds, timezone=UTC, jitter=spread or None)
     return CronTrigger(**spec["fields"], timezone=UTC, jitter=60 if jitter else None)
 
 
@@ -241,9 +241,9 @@ def run_forever(config: Config, *, max_workers: int = 4,
     try:
         daemon.recover()
         now = datetime.now(UTC)
-        runs = last_runs(config)
+        due_now = set(due_sources(config, now))
         for job in jobs_of(config):
-            due = any(is_due(job.schedule, runs.get(n), now) for n in job.sources)
+            due = bool(due_now.intersection(job.sources))
             kwargs = {"next_run_time": now} if due else {}
             sched.add_job(daemon.crawl_job, trigger_of(job.schedule), args=[job], id=job.id, name=job.id,
                           misfire_grace_time=misfire_grace(job.schedule), **kwargs)

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from crawler.extract import extract, sniff
 from store.numbering import split_heading
 from tracker.diff import diff_texts
+from tracker import wordiff
 from tracker.wordiff import diff_words, new_of, old_of
 
 CASES = yaml.safe_load((Path(__file__).parent / "cases" / "diff.yaml").read_text(encoding="utf-8"))
@@ -113,6 +114,24 @@ def test_large_document_of_many_sections():
     assert sum(1 for s in change.sections if s.status == "unchanged") == 2999
 
 
+def test_large_rewritten_section_diffs_fast_and_minimal():
+    """A long section rewritten throughout (a draft's chapter against its next draft) took the
+    pure-Python diff minutes; the C++ build must be the one used, and still give the minimal diff."""
+    if wordiff._fast is None:
+        pytest.skip("fast-diff-match-patch not installed")
+    rng = random.Random(3)
+    vocab = [f"w{k}" for k in range(400)]
+    old = " ".join(rng.choice(vocab) for _ in range(30_000))
+    words = old.split(" ")
+    for k in range(0, len(words), 7):  # one word in seven replaced: thousands of edits
+        words[k] = "changed"
+    new = " ".join(words)
+    edits = diff_words(old, new)
+    assert old_of(edits) == old and new_of(edits) == new
+    inserted = [t for op, t in edits if op == 1]
+    assert sum(t.count("changed") for t in inserted) == sum(1 for w in old.split(" ")[::7] if w != "changed")
+
+
 _piece = st.sampled_from(list("ab c.,\n-–“”\"'10") + ["shall ", "days ", "\n\n", "### Article 1\n\n", "(a) "])
 _text = st.lists(_piece, max_size=80).map("".join)
 
@@ -125,6 +144,18 @@ def test_edits_rebuild_both_texts(a, b):
     change = diff_texts(a, b)
     for h in change.hunks:
         assert old_of(h.edits) == h.old_text and new_of(h.edits) == h.new_text
+
+
+_words = st.lists(st.sampled_from(["shall", "may", "the", "AI", "Office", "14,000", "$9.00", " ", "  ", "\n\n",
+                                   ".", ",", "(a)", "days", "not", "Commission", "—"]), max_size=60).map("".join)
+
+
+@settings(max_examples=200, deadline=None)
+@given(_words, _words)
+def test_accelerated_and_pure_python_engines_give_the_same_edits(a, b):
+    if wordiff._fast is None:
+        pytest.skip("fast-diff-match-patch not installed")
+    assert diff_words(a, b) == diff_words(a, b, accelerated=False)
 
 
 def _html_text(html: bytes, declared: str | None = None) -> str:

@@ -6,6 +6,12 @@ so "14,000" or "$90.00" is never split and a changed number is one replaced toke
 `Diff_Timeout` is 0: diff-match-patch's default one-second timeout silently returns a whole
 delete + insert on large inputs; callers bound the input size instead (one section, one
 paragraph at a time).
+
+The C++ build of the same algorithm (fast-diff-match-patch) runs the diff when it is
+installed: the pure-Python diff-match-patch spends seconds, or minutes, in `diff_bisect` on
+a long section rewritten from end to end (a draft's chapter against its next draft), which
+the C++ build does in milliseconds. Both give the same edits (tests compare them); the
+pure-Python package stays the fallback where no wheel exists.
 """
 
 from __future__ import annotations
@@ -13,6 +19,11 @@ from __future__ import annotations
 import re
 
 from diff_match_patch import diff_match_patch
+
+try:
+    import fast_diff_match_patch as _fast
+except ImportError:  # no wheel for this platform: the pure-Python package does the work
+    _fast = None
 
 Edit = tuple[int, str]
 
@@ -75,17 +86,34 @@ def _index(ch: str) -> int:
     return code - 1
 
 
-def diff_sequences(a: list[str], b: list[str], *, semantic: bool = False) -> list[tuple[int, list[str]]]:
+_FAST_OPS = {"=": 0, "-": -1, "+": 1}
+
+
+def diff_chars(a: str, b: str, *, semantic: bool = False, accelerated: bool = True) -> list[tuple[int, str]]:
+    """diff-match-patch's character diff of `a` and `b`, never cut short by a timeout
+    (`accelerated`: with the C++ build when it is installed)."""
+    dmp = _dmp()
+    if accelerated and _fast is not None:
+        diffs = [(_FAST_OPS[op], text)
+                 for op, text in _fast.diff(a, b, timelimit=0, checklines=False, counts_only=False, cleanup="No")]
+    else:
+        diffs = dmp.diff_main(a, b, False)
+    if semantic:
+        # The Python cleanup on either result: the C++ one shifts edits across spaces
+        # differently, and one engine must give one answer whichever build is installed.
+        dmp.diff_cleanupSemantic(diffs)
+    return diffs
+
+
+def diff_sequences(a: list[str], b: list[str], *, semantic: bool = False,
+                   accelerated: bool = True) -> list[tuple[int, list[str]]]:
     """Diff two sequences of strings (tokens, paragraphs) item by item."""
     (ca, cb), vocab = _encode([a, b])
-    dmp = _dmp()
-    diffs = dmp.diff_main(ca, cb, False)
-    if semantic:
-        dmp.diff_cleanupSemantic(diffs)
+    diffs = diff_chars(ca, cb, semantic=semantic, accelerated=accelerated)
     return [(op, items) for op, items in _decode(diffs, vocab)]
 
 
-def diff_words(a: str, b: str) -> list[Edit]:
+def diff_words(a: str, b: str, *, accelerated: bool = True) -> list[Edit]:
     """Word-level edits from `a` to `b`: [(op, text)], op -1 deleted, 0 equal, 1 inserted.
 
     Semantic cleanup (at token level) merges edits split by tiny equalities ("the", ",")
@@ -94,7 +122,8 @@ def diff_words(a: str, b: str) -> list[Edit]:
     """
     if a == b:
         return [(0, a)] if a else []
-    edits = [(op, "".join(items)) for op, items in diff_sequences(tokens(a), tokens(b), semantic=True)]
+    edits = [(op, "".join(items))
+             for op, items in diff_sequences(tokens(a), tokens(b), semantic=True, accelerated=accelerated)]
     return merge_edits(edits)
 
 

@@ -28,9 +28,11 @@ BlockKind = Literal["heading", "paragraph", "list_item", "table", "footnote"]
 BULLET = "-"
 
 
-@dataclass(frozen=True)
+# Not frozen, though never changed after construction (hence hashable by value): a frozen
+# dataclass's __init__ took 2.2 µs against 0.4 µs, and a 5 MB text is 30,000 blocks per version.
+@dataclass(slots=True, unsafe_hash=True)
 class Block:
-    """One unit of document structure."""
+    """One unit of document structure (treat as immutable: use dataclasses.replace)."""
 
     kind: BlockKind
     text: str = ""
@@ -95,38 +97,50 @@ def parse_text(text: str) -> DocText:
     Heading numbers and titles are recovered with the same legal numbering rules the
     extractors use, so a parsed heading carries `number` and `title` again.
     """
-    from store.numbering import split_heading  # local import: keeps records import-light
+    blocks = [parse_block(chunk) for chunk in text_chunks(text)]
+    return DocText(blocks=[b for b in blocks if b is not None])
 
-    blocks: list[Block] = []
-    for chunk in re.split(r"\n{2,}", text.strip("\n")):
-        if not chunk.strip():
-            continue
+
+def text_chunks(text: str) -> list[str]:
+    """The blank-line-separated chunks of normalised text, each one block."""
+    # str.split and lstrip give what re.split(r"\n{2,}") gives (a run of three or more
+    # newlines leaves empty chunks or a leading newline), several times faster on 5 MB.
+    return [c.lstrip("\n") for c in text.strip("\n").split("\n\n") if c]
+
+
+def parse_block(chunk: str) -> Block | None:
+    """One chunk of normalised text as a block (None for a blank chunk)."""
+    first = chunk[:1]
+    # Dispatch on the first character: most chunks are paragraphs or list items, and trying
+    # each pattern in turn on every chunk was most of the time spent on a 5 MB text.
+    if first == "#":
         m = _HEADING_LINE.match(chunk)
         if m and "\n" not in chunk:
+            from store.numbering import split_heading  # local import: keeps records import-light
+
             number, title = split_heading(m.group(2))
-            blocks.append(
-                Block("heading", m.group(2), level=len(m.group(1)), number=number, title=title)
-            )
-            continue
+            return Block("heading", m.group(2), level=len(m.group(1)), number=number, title=title)
+    elif first == "|":
         if chunk.startswith("| ") and all(line.startswith("|") for line in chunk.splitlines()):
             rows = tuple(
                 tuple(c.strip().replace("\\|", "|") for c in re.split(r"(?<!\\)\|", line)[1:-1])
                 for line in chunk.splitlines()
             )
-            blocks.append(Block("table", rows=rows))
-            continue
+            return Block("table", rows=rows)
+    elif first == "[":
         m = _FOOTNOTE_LINE.match(chunk)
         if m:
-            blocks.append(Block("footnote", m.group(2), marker=m.group(1)))
-            continue
+            return Block("footnote", m.group(2), marker=m.group(1))
+    elif first in _LIST_START:
         m = _LIST_LINE.match(chunk)
         if m:
-            blocks.append(
-                Block("list_item", m.group(3), level=len(m.group(1)) // 2, marker=m.group(2))
-            )
-            continue
-        blocks.append(Block("paragraph", chunk))
-    return DocText(blocks=blocks)
+            return Block("list_item", m.group(3), level=len(m.group(1)) // 2, marker=m.group(2))
+    if not chunk.strip():
+        return None
+    return Block("paragraph", chunk)
+
+
+_LIST_START = frozenset(" -(0123456789abcdefghijklmnopqrstuvwxyz")
 
 
 # --- fetch and version records ------------------------------------------------------------

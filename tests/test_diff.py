@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 
 from crawler.extract import extract, sniff
 from store.numbering import split_heading
-from tracker.diff import diff_texts
 from tracker import wordiff
+from tracker.diff import diff_texts
 from tracker.wordiff import diff_words, new_of, old_of
 
 CASES = yaml.safe_load((Path(__file__).parent / "cases" / "diff.yaml").read_text(encoding="utf-8"))
@@ -195,3 +195,32 @@ def test_amended_regulation_one_substantive_change_and_restyled_headings(corpus)
     assert len(substantive) == 1, [h.to_json() for h in substantive]
     assert "duration" in substantive[0].flags and "Article 52" in " ".join(substantive[0].new_path).title()
     assert all(h.classification == "cosmetic" for h in change.hunks if h is not substantive[0])
+
+
+def test_same_input_gives_the_same_diff_in_every_process():
+    """Ties between equally similar candidates (a removed paragraph, two edited copies of it
+    elsewhere) were broken by hash-set order, which changes with PYTHONHASHSEED."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    old_parts, new_parts = [], []
+    for k in range(8):
+        para = f"Providers of group {k} shall keep the logs of the system for at least six months and report them."
+        old_parts += [f"### Article {k}1 — Logs {k}", para, f"### Article {k}2 — Other {k}", "Plain text here.",
+                      f"### Article {k}3 — More {k}", "Other plain text."]
+        new_parts += [f"### Article {k}1 — Logs {k}", f"### Article {k}2 — Other {k}", "Plain text here.",
+                      para.replace("keep", "store"), f"### Article {k}3 — More {k}", "Other plain text.",
+                      para.replace("logs", "records")]
+    code = ("import json, sys; from tracker.diff import diff_texts; "
+            "c = diff_texts(sys.argv[1], sys.argv[2]); print(json.dumps(c.to_json()))")
+    outputs = set()
+    for seed in ("1", "2", "3", "4"):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        done = subprocess.run([sys.executable, "-c", code, "\n\n".join(old_parts), "\n\n".join(new_parts)],
+                              env=env, capture_output=True, text=True, check=True)
+        outputs.add(done.stdout)
+    assert len(outputs) == 1
+    moved = [h for h in json.loads(outputs.pop())["hunks"] if h["kind"] == "moved"]
+    assert len(moved) == 8

@@ -234,9 +234,9 @@ def _similar_pairs(a: list[_Info], b: list[_Info], olds: list[int], news: list[i
             union = len(mine) + len(getattr(b[j], attr)) - inter
             score = inter / union
             if score >= threshold:
-                scored.append((score, i, j))
-    scored.sort(key=lambda t: -t[0])
-    return [(i, j, s) for s, i, j in scored]
+                scored.append((-score, i, j))
+    scored.sort()  # best first; ties in document order, whatever order the hash sets gave
+    return [(i, j, -s) for s, i, j in scored]
 
 
 def _pair_parents_by_children(a: list[_Info], b: list[_Info], pairs: dict[int, int], taken: set[int]) -> None:
@@ -361,7 +361,8 @@ def _contained_in(x: list[_Info], y: list[_Info], parts: list[int], wholes) -> d
                 counts[k] += 1
         # The best whole of a compatible kind: a commitment is not merged into an untitled
         # block that happens to repeat its words.
-        for k, inter in counts.most_common():
+        # Most shared first, ties in document order (not the hash sets' iteration order).
+        for k, inter in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
             if not _compatible(x[p], y[k]):
                 continue
             score = inter / len(sh)

@@ -10,18 +10,18 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
-from crawler.runner import CrawlError
-from store.db import StoreError, open_db
-from store.queries import document_ids, documents, last_fetches, version_counts
-from store.versions import find_version, history, version_as_of, version_text
-from tracker.config import Config, ConfigError, load_config
+# Commands import what they use when they run: `regwatch compare` must not pay for Rich,
+# sqlite-utils, pydantic and Scrapy, which it never touches (startup was 0.4 s of a 5 MB
+# comparison's budget).
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.table import Table
+
+    from tracker.config import Config
 
 EXIT_DIFFERENCES = 1
 EXIT_USAGE = 2
@@ -38,12 +38,23 @@ def _console(stderr: bool = False) -> Console:
     """A console for output. Rich turns colour off when not on a terminal and under NO_COLOR;
     off a terminal it would also wrap tables at 80 columns, which mangles URLs in logs and
     pipes, so it gets a wide line there."""
+    from rich.console import Console
+
     stream = sys.stderr if stderr else sys.stdout
     width = None if stream.isatty() else 200
     return Console(stderr=stderr, highlight=False, width=width)
 
 
+def _table(**kwargs: Any) -> Table:
+    """A Rich table (Rich is imported on first use)."""
+    from rich.table import Table
+
+    return Table(**kwargs)
+
+
 def _config(ctx: click.Context) -> Config:
+    from tracker.config import ConfigError, load_config
+
     obj = ctx.ensure_object(dict)
     if "config" not in obj:
         try:
@@ -54,6 +65,8 @@ def _config(ctx: click.Context) -> Config:
 
 
 def _open(config: Config, readonly: bool = False):
+    from store.db import StoreError, open_db
+
     try:
         return open_db(config.database_path, readonly=readonly)
     except StoreError as exc:
@@ -71,6 +84,8 @@ def _reader_gone() -> None:
 
 
 def _resolve_document(db, document: str) -> str:
+    from store.queries import document_ids
+
     known = document_ids(db)
     if document in known:
         return document
@@ -100,6 +115,11 @@ def crawl(ctx: click.Context, names: tuple[str, ...], as_json: bool) -> None:
 
     Example: regwatch crawl cop-safety-security
     """
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from crawler.runner import CrawlError
+    from store.db import StoreError
+    from tracker.config import ConfigError
     from tracker.pipeline import crawl as run
 
     config = _config(ctx)
@@ -132,7 +152,7 @@ def crawl(ctx: click.Context, names: tuple[str, ...], as_json: bool) -> None:
         _emit_json({"fetches": summary.fetches, "failed": len(summary.failed),
                     "new_versions": len(summary.new_versions), "tracking": summary.tracking})
     else:
-        table = Table(title="crawl summary")
+        table = _table(title="crawl summary")
         for col in ("source", "document", "outcome", "version", "HTTP", "error"):
             table.add_column(col, overflow="fold")
         for f in summary.fetches:
@@ -161,6 +181,8 @@ def sources(ctx: click.Context, as_json: bool) -> None:
 
     Example: regwatch sources --json
     """
+    from store.queries import last_fetches, version_counts
+
     config = _config(ctx)
     from store.tracking import tracking_states
 
@@ -184,7 +206,7 @@ def sources(ctx: click.Context, as_json: bool) -> None:
     if as_json:
         _emit_json(rows)
         return
-    table = Table()
+    table = _table()
     for col in ("name", "kind", "schedule", "versions", "last fetch", "status", "url"):
         table.add_column(col, overflow="fold")
     for r in rows:
@@ -207,13 +229,15 @@ def documents_cmd(ctx: click.Context, as_json: bool) -> None:
 
     Example: regwatch documents
     """
+    from store.queries import documents
+
     db = _open(_config(ctx), readonly=True)
     rows = documents(db)
     db.close()
     if as_json:
         _emit_json(rows)
         return
-    table = Table()
+    table = _table()
     for col in ("document", "versions", "last change", "title"):
         table.add_column(col, overflow="fold")
     for r in rows:
@@ -230,6 +254,8 @@ def history_cmd(ctx: click.Context, document: str, as_json: bool) -> None:
 
     Example: regwatch history cop-safety-security --json
     """
+    from store.versions import history
+
     db = _open(_config(ctx), readonly=True)
     document = _resolve_document(db, document)
     versions = history(db, document)
@@ -246,7 +272,7 @@ def history_cmd(ctx: click.Context, document: str, as_json: bool) -> None:
     if as_json:
         _emit_json(rows)
         return
-    table = Table(title=document)
+    table = _table(title=document)
     for col in ("version", "label", "first seen", "type", "headings", "chars", "url"):
         table.add_column(col, overflow="fold")
     for r in rows:
@@ -275,6 +301,8 @@ def show(ctx: click.Context, document: str, version: str | None, as_of: str | No
 
     Example: regwatch show cop-safety-security --as-of 2025-07-01
     """
+    from store.versions import find_version, history, version_as_of, version_text
+
     if as_of is not None and version is not None:
         raise click.UsageError("give VERSION or --as-of DATE, not both")
     at = None
@@ -372,6 +400,7 @@ def diff_cmd(ctx: click.Context, document: str, old: str | None, new: str | None
     Example: regwatch diff cop-safety-security "Third draft" Final --format html -o diff.html
     """
     from store.lineage import pick_in_lineage
+    from store.versions import version_text
     from tracker.diff import diff_texts
     from tracker.lineage import lineage_for
 
@@ -412,15 +441,17 @@ def compare(ctx: click.Context, old: str, new: str, fmt: str, section: str | Non
     """
     from tracker.compare import load_text
     from tracker.diff import diff_texts
+    from tracker.gc_pause import paused_gc
 
-    try:
-        old_text, new_text = load_text(old), load_text(new)
-    except ValueError as exc:
-        raise RegwatchError(str(exc)) from None
-    change = diff_texts(old_text, new_text)
-    _emit_change(ctx, change, fmt, title=f"{old} → {new}", old_label=old, new_label=new,
-                 section=section, min_class=min_class, output=output, exit_code=exit_code,
-                 obligation=obligation)
+    with paused_gc():  # extraction and rendering allocate in bulk too (see tracker/gc_pause.py)
+        try:
+            old_text, new_text = load_text(old), load_text(new)
+        except ValueError as exc:
+            raise RegwatchError(str(exc)) from None
+        change = diff_texts(old_text, new_text)
+        _emit_change(ctx, change, fmt, title=f"{old} → {new}", old_label=old, new_label=new,
+                     section=section, min_class=min_class, output=output, exit_code=exit_code,
+                     obligation=obligation)
 
 
 @cli.command()
@@ -448,7 +479,7 @@ def changes(ctx: click.Context, since: str | None, document: str | None, obligat
     if as_json:
         _emit_json(rows)
         return
-    table = Table()
+    table = _table()
     for col in ("detected", "document", "versions", "substantive", "editorial", "cosmetic", "max sig.", "top change",
                 "obligations"):
         table.add_column(col, overflow="fold")
@@ -484,6 +515,7 @@ def query_cmd(ctx: click.Context, sql: str, fmt: str | None, as_json: bool, para
 
     Example: regwatch query --format csv -p doc=cop-safety-security "SELECT * FROM document_timeline WHERE document = :doc"
     """
+    from store.db import StoreError
     from store.query_sql import QueryError, QueryRefused, ReadOnlyDatabase
     from tracker.tabular import write_rows
 
@@ -631,7 +663,7 @@ def lineage_cmd(ctx: click.Context, document: str | None, as_json: bool) -> None
         return
     out = _console()
     for view in views:
-        table = Table(title=f"{view['lineage']}: {len(view['versions'])} versions in publication order")
+        table = _table(title=f"{view['lineage']}: {len(view['versions'])} versions in publication order")
         for col in ("#", "version", "label", "from", "type", "first seen", "url"):
             table.add_column(col, overflow="fold")
         for k, v in enumerate(view["versions"], start=1):
@@ -639,7 +671,7 @@ def lineage_cmd(ctx: click.Context, document: str | None, as_json: bool) -> None
                           v["final_url"] or v["url"])
         out.print(table)
         if view["links"]:
-            links = Table(title=f"links to {view['lineage']}")
+            links = _table(title=f"links to {view['lineage']}")
             for col in ("document", "status", "title sim.", "content sim.", "evidence"):
                 links.add_column(col, overflow="fold")
             for link in view["links"]:
@@ -682,6 +714,7 @@ def trace_cmd(ctx: click.Context, document: str, section: str, at_ref: str | Non
     Example: regwatch trace cop-safety-security "Commitment 9"
     """
     from store.lineage import pick_in_lineage
+    from store.versions import version_text
     from tracker.lineage import lineage_for
     from tracker.trace import format_thread, thread_json, trace_section
 
@@ -761,7 +794,7 @@ def obligations(ctx: click.Context, as_json: bool, source_filter: str | None) ->
     if as_json:
         _emit_json({"catalog_version": catalog.version, "obligations": rows})
         return
-    table = Table(title=f"obligation catalog {catalog.version}")
+    table = _table(title=f"obligation catalog {catalog.version}")
     for col in ("id", "ref", "title", "applies to", "serves", "changes"):
         table.add_column(col, overflow="fold")
     for r in rows:
@@ -827,7 +860,7 @@ def obligations_show(ctx: click.Context, obligation_id: str, limit: int, as_json
     if not hunks:
         out.print("\nno stored change touches it yet")
         return
-    table = Table(title="recent changes")
+    table = _table(title="recent changes")
     for col in ("detected", "document", "versions", "section", "class", "sig.", "via", "why"):
         table.add_column(col, overflow="fold")
     for h in hunks:
@@ -853,6 +886,7 @@ def run(ctx: click.Context, once: bool, workers: int, log_level: str) -> None:
     """
     import logging
 
+    from store.db import StoreError
     from store.lock import LockedError
     from tracker.scheduler import run_forever, run_once
 
@@ -920,7 +954,7 @@ def alerts_cmd(ctx: click.Context, status: str | None, as_json: bool) -> None:
     if as_json:
         _emit_json(rows)
         return
-    table = Table()
+    table = _table()
     for col in ("id", "about", "subscription", "channel", "status", "attempts", "next attempt", "sent", "last error"):
         table.add_column(col, overflow="fold")
     for r in rows:

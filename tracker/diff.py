@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from store.records import Change, Hunk, SectionMatch
 from tracker.align import align, jaccard, shingles
 from tracker.classify import classify, cosmetic_form
+from tracker.gc_pause import paused_gc
 from tracker.obligations.mapping import Mapper, default_mapper, link_hunks
 from tracker.sections import Section, build_sections, norm_text
 from tracker.wordiff import diff_sequences, diff_words
@@ -49,6 +50,11 @@ class _Loose:
 def diff_texts(old_text: str, new_text: str, *, mapper: Mapper | None = None) -> Change:
     """The Change from one normalised text (as stored) to another, its hunks linked to the
     obligations they affect (`mapper`: the shipped catalog's by default)."""
+    with paused_gc():
+        return _diff_texts(old_text, new_text, mapper)
+
+
+def _diff_texts(old_text: str, new_text: str, mapper: Mapper | None) -> Change:
     old_secs, new_secs = build_sections(old_text), build_sections(new_text)
     rows = align(old_secs, new_secs)
     hunks: list[tuple[tuple, Hunk]] = []
@@ -178,7 +184,7 @@ def _moves(loose: list[_Loose]) -> list[tuple[tuple, Hunk]]:
         for h in x.sh:
             index[h].append(k)
     scored = []
-    for d in rest_d:
+    for n, d in enumerate(rest_d):
         d.sh = shingles(d.text)
         counts: dict[int, int] = defaultdict(int)
         for h in d.sh:
@@ -187,9 +193,12 @@ def _moves(loose: list[_Loose]) -> list[tuple[tuple, Hunk]]:
         for k, inter in counts.items():
             union = len(d.sh) + len(rest_i[k].sh) - inter
             if union and inter / union >= MOVE_SIMILARITY:
-                scored.append((inter / union, id(d), d, rest_i[k]))
-    scored.sort(key=lambda t: -t[0])
-    for _, _, d, x in scored:
+                scored.append((-inter / union, n, k))
+    # Ties go to document order: iterating hash sets gives another order in every process,
+    # and one input must give one answer.
+    scored.sort()
+    for _, n, k in scored:
+        d, x = rest_d[n], rest_i[k]
         if d.used or x.used:
             continue
         d.used = x.used = True

@@ -9,7 +9,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-from store.records import Block, parse_text
+from store.records import Block, parse_block, text_chunks
 
 _WORD = re.compile(r"\w+")
 
@@ -70,30 +70,32 @@ def norm_text(text: str | None) -> str:
 
 def build_sections(text: str) -> list[Section]:
     """Split normalised text into its section tree (a flat list in document order)."""
-    sections = [Section(0, None, None, None, 0, None)]
+    preamble = Section(0, None, None, None, 0, None)
+    sections = [preamble]
     stack: list[Section] = []
-    for block in parse_text(text).blocks:
-        if block.kind == "heading":
-            while stack and stack[-1].level >= block.level:
-                stack.pop()
-            parent = stack[-1] if stack else None
-            sec = Section(
-                index=len(sections),
-                heading=block.text,
-                number=block.number,
-                title=block.title,
-                level=block.level,
-                parent=parent.index if parent else None,
-                path=(parent.path if parent else []) + [block.text],
-            )
-            if parent:
-                parent.children.append(sec.index)
-            sections.append(sec)
-            stack.append(sec)
-        else:
-            (stack[-1] if stack else sections[0]).blocks.append(_serialise(block))
+    owner = preamble
+    for chunk in text_chunks(text):
+        block = parse_block(chunk)
+        if block is None:
+            continue
+        if block.kind != "heading":
+            # A paragraph serialises to its chunk: no need to build its text again.
+            owner.blocks.append(chunk if block.kind == "paragraph" else block.to_text())
+            continue
+        while stack and stack[-1].level >= block.level:
+            stack.pop()
+        parent = stack[-1] if stack else None
+        owner = Section(
+            index=len(sections),
+            heading=block.text,
+            number=block.number,
+            title=block.title,
+            level=block.level,
+            parent=parent.index if parent else None,
+            path=(parent.path if parent else []) + [block.text],
+        )
+        if parent:
+            parent.children.append(owner.index)
+        sections.append(owner)
+        stack.append(owner)
     return sections
-
-
-def _serialise(block: Block) -> str:
-    return block.to_text()

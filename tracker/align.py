@@ -20,7 +20,7 @@ from collections import Counter, defaultdict
 from functools import cached_property
 
 from store.records import SectionMatch
-from tracker.sections import Section, norm_text
+from tracker.sections import BlockWords, Section, norm_text
 
 MIN_CONTENT_SIM = 0.5  # stage 4: Jaccard of shingles to call two sections the same
 MIN_NUMBER_SIM = 0.35  # stage 2: same number needs at least this much title/content likeness
@@ -36,13 +36,22 @@ class _Info:
     """A section with what matching needs, shingles computed only when asked for: most
     sections match on their heading alone and never need them."""
 
-    def __init__(self, sec: Section, ident: tuple, ntitle: str, infos: list[_Info]) -> None:
+    def __init__(self, sec: Section, ident: tuple, ntitle: str, infos: list[_Info],
+                 block_words: BlockWords) -> None:
         self.sec, self.ident, self.ntitle, self._infos = sec, ident, ntitle, infos
+        self._block_words = block_words
 
     @cached_property
     def shingles(self) -> frozenset[int]:
         """Shingles of the title and own text."""
-        return shingles(f"{self.sec.title or ''} {self.sec.text}")
+        # The words of a text are its blocks' words in turn (blocks are separated by blank
+        # lines, so no word spans two): normalising each distinct block once serves both
+        # versions, which share most of their blocks.
+        block_words = self._block_words
+        words = norm_text(self.sec.title).split()
+        for block in self.sec.blocks:
+            words += block_words[block]
+        return word_shingles(words)
 
     @cached_property
     def words(self) -> frozenset[str]:
@@ -61,7 +70,11 @@ class _Info:
 
 def shingles(text: str, size: int = 3) -> frozenset[int]:
     """Hashes of the word `size`-grams of `text` (normalised); single words for short texts."""
-    words = norm_text(text).split()
+    return word_shingles(norm_text(text).split(), size)
+
+
+def word_shingles(words: list[str], size: int = 3) -> frozenset[int]:
+    """Hashes of the `size`-grams of a list of normalised words; single words for short lists."""
     if len(words) < size:
         return frozenset(map(hash, words))
     # zip builds the n-grams in C: several times faster than slicing in a generator.
@@ -81,7 +94,7 @@ def containment(part: frozenset[int], whole: frozenset[int]) -> float:
     return len(part & whole) / len(part) if part else 0.0
 
 
-def _infos(sections: list[Section]) -> list[_Info]:
+def _infos(sections: list[Section], block_words: BlockWords) -> list[_Info]:
     infos: list[_Info] = []
     seen: Counter = Counter()
     for sec in sections:
@@ -92,13 +105,15 @@ def _infos(sections: list[Section]) -> list[_Info]:
         base = parent_ident + (own,)
         seen[base] += 1  # repeated unnumbered headings ("LEGAL TEXT") under one parent
         ident = base + ((seen[base],) if seen[base] > 1 else ())
-        infos.append(_Info(sec, ident, norm_text(sec.title or sec.heading), infos))
+        infos.append(_Info(sec, ident, norm_text(sec.title or sec.heading), infos, block_words))
     return infos
 
 
-def align(old: list[Section], new: list[Section]) -> list[SectionMatch]:
-    """The alignment of two section lists (as built by `build_sections`), in document order."""
-    a, b = _infos(old), _infos(new)
+def align(old: list[Section], new: list[Section], block_words: BlockWords | None = None) -> list[SectionMatch]:
+    """The alignment of two section lists (as built by `build_sections`), in document order
+    (`block_words`: a cache of blocks' words to share with the caller)."""
+    block_words = BlockWords() if block_words is None else block_words
+    a, b = _infos(old, block_words), _infos(new, block_words)
     pairs: dict[int, int] = {0: 0}  # old index -> new index; the preambles always pair
     taken: set[int] = {0}
 

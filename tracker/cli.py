@@ -374,8 +374,11 @@ def _emit_change(ctx: click.Context, change, fmt: str, *, title: str, old_label:
     from tracker.render import RENDERERS
 
     change = select(change, section=section, min_class=min_class, obligations=_obligation_ids(obligation))
-    colour = output is None and fmt not in ("json", "html") and sys.stdout.isatty() and "NO_COLOR" not in os.environ
-    rendered = RENDERERS[fmt](change, title=title, old_label=old_label, new_label=new_label, colour=colour)
+    on_terminal = output is None and sys.stdout.isatty()
+    colour = on_terminal and fmt not in ("json", "html") and "NO_COLOR" not in os.environ
+    # JSON is indented for a person at a terminal, on one line for a pipe or a file.
+    rendered = RENDERERS[fmt](change, title=title, old_label=old_label, new_label=new_label, colour=colour,
+                              pretty=on_terminal)
     if output:
         Path(output).write_text(rendered, encoding="utf-8")
         click.echo(f"wrote {output}", err=True)

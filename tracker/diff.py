@@ -17,11 +17,11 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 from store.records import Change, Hunk, SectionMatch
-from tracker.align import align, jaccard, shingles
+from tracker.align import align, jaccard, word_shingles
 from tracker.classify import classify, cosmetic_form
 from tracker.gc_pause import paused_gc
 from tracker.obligations.mapping import Mapper, default_mapper, link_hunks
-from tracker.sections import Section, build_sections, norm_text
+from tracker.sections import BlockWords, Section, build_sections, norm_text
 from tracker.wordiff import diff_sequences, diff_words
 
 # Bump when the engine's output changes; `regwatch reprocess` recomputes stored changes.
@@ -56,7 +56,8 @@ def diff_texts(old_text: str, new_text: str, *, mapper: Mapper | None = None) ->
 
 def _diff_texts(old_text: str, new_text: str, mapper: Mapper | None) -> Change:
     old_secs, new_secs = build_sections(old_text), build_sections(new_text)
-    rows = align(old_secs, new_secs)
+    words = BlockWords()
+    rows = align(old_secs, new_secs, words)
     hunks: list[tuple[tuple, Hunk]] = []
     loose: list[_Loose] = []
     for pos, row in enumerate(rows):
@@ -70,8 +71,8 @@ def _diff_texts(old_text: str, new_text: str, mapper: Mapper | None) -> Change:
             text_o, text_n = _full(o), _full(n)
             hunks.append(((pos, 0), Hunk(row.status, o.path, n.path, text_o, text_n, diff_words(text_o, text_n))))
         elif o is not None and n is not None:
-            hunks += _section_pair(row, o, n, pos, loose)
-    hunks += _moves(loose)
+            hunks += _section_pair(row, o, n, pos, loose, words)
+    hunks += _moves(loose, words)
     hunks += _confirm_tentative(loose)
     hunks += _leftovers(loose)
     hunks.sort(key=lambda kh: kh[0])
@@ -93,7 +94,8 @@ def _whole_section(side: int, sec: Section, pos: int) -> list[_Loose]:
     return out
 
 
-def _section_pair(row: SectionMatch, o: Section, n: Section, pos: int, loose: list[_Loose]) -> list[tuple[tuple, Hunk]]:
+def _section_pair(row: SectionMatch, o: Section, n: Section, pos: int, loose: list[_Loose],
+                  words: BlockWords) -> list[tuple[tuple, Hunk]]:
     out: list[tuple[tuple, Hunk]] = []
     if row.status in ("renumbered", "moved") or o.heading != n.heading:
         kind = row.status if row.status in ("renumbered", "moved") else "modified"
@@ -106,7 +108,7 @@ def _section_pair(row: SectionMatch, o: Section, n: Section, pos: int, loose: li
     o_pos = n_pos = 0
     for op, items in diff_sequences(o.blocks, n.blocks):
         if op == 0:
-            out += _pair_run(deleted, inserted, o, n, pos, loose)
+            out += _pair_run(deleted, inserted, o, n, pos, loose, words)
             deleted, inserted = [], []
             o_pos += len(items)
             n_pos += len(items)
@@ -118,18 +120,19 @@ def _section_pair(row: SectionMatch, o: Section, n: Section, pos: int, loose: li
             else:
                 inserted.append((n_pos, item))
                 n_pos += 1
-    out += _pair_run(deleted, inserted, o, n, pos, loose)
+    out += _pair_run(deleted, inserted, o, n, pos, loose, words)
     return out
 
 
-def _pair_run(deleted, inserted, o: Section, n: Section, pos: int, loose: list[_Loose]) -> list[tuple[tuple, Hunk]]:
+def _pair_run(deleted, inserted, o: Section, n: Section, pos: int, loose: list[_Loose],
+              words: BlockWords) -> list[tuple[tuple, Hunk]]:
     """Pair deleted and inserted paragraphs of one place in order; the rest go loose."""
     out: list[tuple[tuple, Hunk]] = []
     start = 0
     used_ins: set[int] = set()
     if len(deleted) == 1 and len(inserted) == 1:
         (d_pos, d_text), (i_pos, i_text) = deleted[0], inserted[0]
-        sim = jaccard(frozenset(norm_text(d_text).split()), frozenset(norm_text(i_text).split()))
+        sim = jaccard(frozenset(words[d_text]), frozenset(words[i_text]))
         if sim < PAIR_SIMILARITY:
             # One paragraph replaced by one at the same place is that paragraph edited, however
             # much, unless one side turns out to be half of a move: decided after moves.
@@ -138,10 +141,10 @@ def _pair_run(deleted, inserted, o: Section, n: Section, pos: int, loose: list[_
             loose.append(_Loose(1, i_text, n.path, (pos, i_pos), ("para", 1, n.index, pos), tentative=key))
             return out
     for d_pos, d_text in deleted:
-        d_sh = frozenset(norm_text(d_text).split())
+        d_sh = frozenset(words[d_text])
         best, best_sim = None, PAIR_SIMILARITY
         for k in range(start, len(inserted)):
-            sim = jaccard(d_sh, frozenset(norm_text(inserted[k][1]).split()))
+            sim = jaccard(d_sh, frozenset(words[inserted[k][1]]))
             if sim >= best_sim:
                 best, best_sim = k, sim
         if best is None:
@@ -162,7 +165,7 @@ def _pair_run(deleted, inserted, o: Section, n: Section, pos: int, loose: list[_
     return out
 
 
-def _moves(loose: list[_Loose]) -> list[tuple[tuple, Hunk]]:
+def _moves(loose: list[_Loose], words: BlockWords) -> list[tuple[tuple, Hunk]]:
     """Pair loose deletions with loose insertions elsewhere: identical first, then similar."""
     out: list[tuple[tuple, Hunk]] = []
     dels = [x for x in loose if x.side == -1 and x.heading is None]
@@ -180,12 +183,12 @@ def _moves(loose: list[_Loose]) -> list[tuple[tuple, Hunk]]:
     rest_i = [x for x in ins if not x.used]
     index: dict[int, list[int]] = defaultdict(list)
     for k, x in enumerate(rest_i):
-        x.sh = shingles(x.text)
+        x.sh = word_shingles(words[x.text])
         for h in x.sh:
             index[h].append(k)
     scored = []
     for n, d in enumerate(rest_d):
-        d.sh = shingles(d.text)
+        d.sh = word_shingles(words[d.text])
         counts: dict[int, int] = defaultdict(int)
         for h in d.sh:
             for k in index.get(h, ()):

@@ -68,6 +68,15 @@ def norm_text(text: str | None) -> str:
     return " ".join(_WORD.findall(text))
 
 
+class BlockWords(dict[str, list[str]]):
+    """The normalised words (`norm_text`) of blocks, each distinct block normalised once:
+    two versions of a document share most of their blocks. Treat the lists as read-only."""
+
+    def __missing__(self, block: str) -> list[str]:
+        words = self[block] = norm_text(block).split()
+        return words
+
+
 def build_sections(text: str) -> list[Section]:
     """Split normalised text into its section tree (a flat list in document order)."""
     preamble = Section(0, None, None, None, 0, None)

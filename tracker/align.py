@@ -18,6 +18,7 @@ from __future__ import annotations
 from bisect import bisect_left
 from collections import Counter, defaultdict
 from functools import cached_property
+from itertools import chain, repeat
 
 from store.records import SectionMatch
 from tracker.sections import BlockWords, Section, norm_text
@@ -231,26 +232,33 @@ def _title_sim(x: _Info, y: _Info) -> float:
 
 def _similar_pairs(a: list[_Info], b: list[_Info], olds: list[int], news: list[int], threshold: float,
                    attr: str = "shingles"):
-    """Candidate pairs sharing features (shingles or words), by Jaccard, best first.
+    """Candidate pairs of sections sharing features (shingles or words), by Jaccard, best first."""
+    found = similar_pairs([getattr(a[i], attr) for i in olds], [getattr(b[j], attr) for j in news], threshold)
+    return [(olds[i], news[j], score) for i, j, score in found]
 
-    An inverted index means only pairs with something in common are ever scored."""
+
+def similar_pairs(olds: list[frozenset], news: list[frozenset], threshold: float) -> list[tuple[int, int, float]]:
+    """(i, j, Jaccard) for the feature sets olds[i] and news[j] whose Jaccard is at least
+    `threshold`: best first, ties in list order.
+
+    An inverted index means only pairs with a feature in common are ever scored, never all
+    pairs."""
     index: dict = defaultdict(list)
-    for j in news:
-        for h in getattr(b[j], attr):
+    for j, feats in enumerate(news):
+        for h in feats:
             index[h].append(j)
+    index = dict(index)  # a plain dict: looking up a missing feature must not add it
     scored = []
-    for i in olds:
-        mine = getattr(a[i], attr)
-        counts: Counter = Counter()
-        for h in mine:
-            for j in index.get(h, ()):
-                counts[j] += 1
+    for i, mine in enumerate(olds):
+        # Counted in C (map, chain, Counter): this loop meets every feature of every set.
+        counts = Counter(chain.from_iterable(map(index.get, mine, repeat((), len(mine)))))
         for j, inter in counts.items():
-            union = len(mine) + len(getattr(b[j], attr)) - inter
-            score = inter / union
+            score = inter / (len(mine) + len(news[j]) - inter)
             if score >= threshold:
                 scored.append((-score, i, j))
-    scored.sort()  # best first; ties in document order, whatever order the hash sets gave
+    # Ties in list order: iterating hash sets gives another order in every process, and one
+    # input must give one answer.
+    scored.sort()
     return [(i, j, -s) for s, i, j in scored]
 
 
@@ -370,10 +378,7 @@ def _contained_in(x: list[_Info], y: list[_Info], parts: list[int], wholes) -> d
         sh = x[p].shingles
         if len(sh) < MIN_SHINGLES:
             continue
-        counts: Counter = Counter()
-        for h in sh:
-            for k in index.get(h, ()):
-                counts[k] += 1
+        counts = Counter(chain.from_iterable(map(index.get, sh, repeat((), len(sh)))))
         # The best whole of a compatible kind: a commitment is not merged into an untitled
         # block that happens to repeat its words.
         # Most shared first, ties in document order (not the hash sets' iteration order).

@@ -14,10 +14,10 @@ or merged get a hunk of their own.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from store.records import Change, Hunk, SectionMatch
-from tracker.align import align, jaccard, word_shingles
+from tracker.align import align, jaccard, similar_pairs, word_shingles
 from tracker.classify import classify, cosmetic_form
 from tracker.gc_pause import paused_gc
 from tracker.obligations.mapping import Mapper, default_mapper, link_hunks
@@ -43,7 +43,6 @@ class _Loose:
     group: tuple  # adjacent loose paragraphs of one group form one hunk
     heading: str | None = None  # set on the heading line of a whole added/removed section
     tentative: tuple | None = None  # a one-for-one replacement, paired unless a move claims it
-    sh: frozenset[int] = field(default_factory=frozenset)
     used: bool = False
 
 
@@ -174,33 +173,17 @@ def _moves(loose: list[_Loose], words: BlockWords) -> list[tuple[tuple, Hunk]]:
     for x in ins:
         by_form[cosmetic_form(x.text)].append(x)
     for d in dels:
-        for x in by_form.get(cosmetic_form(d.text), []):
-            if not x.used and cosmetic_form(d.text):
+        form = cosmetic_form(d.text)
+        for x in by_form.get(form, []) if form else []:
+            if not x.used:
                 d.used = x.used = True
                 out.append((x.order, Hunk("moved", d.path, x.path, d.text, x.text, diff_words(d.text, x.text))))
                 break
     rest_d = [d for d in dels if not d.used]
     rest_i = [x for x in ins if not x.used]
-    index: dict[int, list[int]] = defaultdict(list)
-    for k, x in enumerate(rest_i):
-        x.sh = word_shingles(words[x.text])
-        for h in x.sh:
-            index[h].append(k)
-    scored = []
-    for n, d in enumerate(rest_d):
-        d.sh = word_shingles(words[d.text])
-        counts: dict[int, int] = defaultdict(int)
-        for h in d.sh:
-            for k in index.get(h, ()):
-                counts[k] += 1
-        for k, inter in counts.items():
-            union = len(d.sh) + len(rest_i[k].sh) - inter
-            if union and inter / union >= MOVE_SIMILARITY:
-                scored.append((-inter / union, n, k))
-    # Ties go to document order: iterating hash sets gives another order in every process,
-    # and one input must give one answer.
-    scored.sort()
-    for _, n, k in scored:
+    found = similar_pairs([word_shingles(words[d.text]) for d in rest_d],
+                          [word_shingles(words[x.text]) for x in rest_i], MOVE_SIMILARITY)
+    for n, k, _score in found:
         d, x = rest_d[n], rest_i[k]
         if d.used or x.used:
             continue

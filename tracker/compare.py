@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 from crawler.extract import ExtractionError, extract, sniff
@@ -16,6 +14,9 @@ def load_text(location: str) -> str:
     """The normalised text of a local file or an http(s) URL; ValueError with a clear message."""
     declared = None
     if location.startswith(("http://", "https://")):
+        import urllib.error  # only for URLs: http.client and ssl cost 40 ms to import
+        import urllib.request
+
         request = urllib.request.Request(location, headers={"User-Agent": "regwatch-compare/0.1"})
         try:
             with urllib.request.urlopen(request, timeout=TIMEOUT) as resp:

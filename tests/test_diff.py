@@ -224,3 +224,34 @@ def test_same_input_gives_the_same_diff_in_every_process():
     assert len(outputs) == 1
     moved = [h for h in json.loads(outputs.pop())["hunks"] if h["kind"] == "moved"]
     assert len(moved) == 8
+
+
+def _rows(change):
+    return {(r.old, r.new): r.status for r in change.sections}
+
+
+def test_section_redrafted_in_place_is_paired_not_removed_and_added():
+    """Between sections that kept their place, a commitment retitled and redrafted (few
+    shingles in common, a third of its title words) is that commitment changed."""
+    keep1 = "### Commitment 1 — Safety framework\n\nSignatories shall adopt a framework and keep it up to date every year."
+    keep3 = "### Commitment 3 — Serious incidents\n\nSignatories shall report serious incidents to the AI Office without delay."
+    old = "\n\n".join([keep1, "### Commitment 2 — Documentation\n\nSignatories shall document information "
+                       "relevant to their assessment of systemic risks, including the Framework and each Model Report.",
+                       keep3])
+    new = "\n\n".join([keep1, "### Commitment 2 — Additional documentation and transparency\n\nSignatories will "
+                       "keep up-to-date documentation of the model architecture and the Model Report for the AI Office.",
+                       keep3])
+    rows = _rows(diff_texts(old, new))
+    assert rows[("Commitment 2 — Documentation", "Commitment 2 — Additional documentation and transparency")] == "modified"
+
+
+def test_unrelated_section_in_the_same_place_is_removed_and_added():
+    keep1 = "### Commitment 1 — Safety framework\n\nSignatories shall adopt a framework and keep it up to date every year."
+    keep3 = "### Commitment 3 — Serious incidents\n\nSignatories shall report serious incidents to the AI Office without delay."
+    old = "\n\n".join([keep1, "### Commitment 2 — Copyright policy\n\nPublishers may opt out through robots.txt "
+                       "exclusion protocols honoured by crawlers.", keep3])
+    new = "\n\n".join([keep1, "### Commitment 2 — Cybersecurity\n\nModel weights must be encrypted in storage and "
+                       "transit against insider threats.", keep3])
+    rows = _rows(diff_texts(old, new))
+    assert rows[("Commitment 2 — Copyright policy", None)] == "removed"
+    assert rows[(None, "Commitment 2 — Cybersecurity")] == "added"

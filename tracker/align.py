@@ -7,6 +7,9 @@ still unmatched:
   3. the same title under another number (renumbered);
   4. similar content (word 3-gram shingles through an inverted index: only pairs that share
      shingles are ever compared, never all pairs, and never with a full diff);
+  5. numbered sections' content words, anywhere;
+  6. between two pairs that kept their order, leftover numbered sections that share a fifth of
+     their title or content words (a commitment redrafted in place);
 then sections left over are checked for splits (one old into several new) and merges
 (several old into one new) by containment, and the rest are added or removed.
 Statuses follow: renumbered (number changed), moved (parent changed, or out of order),
@@ -31,6 +34,7 @@ MIN_WORD_SIM = 0.4  # stage 5: content-word overlap of leftover numbered section
 MIN_WORDS = 12
 MIN_CONTAIN = 0.6  # split/merge: share of a part's shingles found in the whole
 MIN_SHINGLES = 6  # below this a section is too short for content evidence
+MIN_GAP_SIM = 0.2  # stage 6: title or content-word likeness of leftovers between kept pairs
 
 
 class _Info:
@@ -207,6 +211,12 @@ def align(old: list[Section], new: list[Section], block_words: BlockWords | None
             pair(i, j)
     _pair_children_of_pairs(a, b, pairs, taken)
 
+    # 6. Between two pairs that kept their order, numbered sections left on both sides are
+    # the same ones redrafted when they share something: a draft renumbers and retitles a
+    # commitment in place far more often than it drops one and writes another there.
+    _pair_in_gaps(a, b, pairs, taken)
+    _pair_children_of_pairs(a, b, pairs, taken)
+
     return _statuses(a, b, pairs, taken)
 
 
@@ -299,6 +309,35 @@ def _pair_children_of_pairs(a: list[_Info], b: list[_Info], pairs: dict[int, int
                 taken.add(d)
 
 
+def _pair_in_gaps(a: list[_Info], b: list[_Info], pairs: dict[int, int], taken: set[int]) -> None:
+    anchors = sorted(_longest_increasing(sorted(pairs.items())))
+    anchors.append((len(a), len(b)))
+    prev_i, prev_j = 0, 0
+    for next_i, next_j in anchors:
+        olds = [i for i in range(prev_i + 1, next_i) if i not in pairs and a[i].sec.key]
+        news = [j for j in range(prev_j + 1, next_j) if j not in taken and b[j].sec.key]
+        prev_i, prev_j = next_i, next_j
+        if not olds or not news:
+            continue
+        # Through the inverted index, as everywhere: a gap may be most of two documents.
+        best: dict[tuple[int, int], float] = {}
+        for features in (lambda x: _title_words(x.ntitle), lambda x: x.words):
+            found = similar_pairs([features(a[i]) for i in olds], [features(b[j]) for j in news], MIN_GAP_SIM)
+            for i, j, score in found:
+                key = (olds[i], news[j])
+                best[key] = max(score, best.get(key, 0.0))
+        scored = sorted((-score, i, j) for (i, j), score in best.items()
+                        if a[i].sec.level == b[j].sec.level or a[i].sec.kind == b[j].sec.kind)
+        chosen: list[tuple[int, int]] = []
+        for _, i, j in scored:
+            # Keep the gap's order: a pair may not cross one already chosen.
+            if i in pairs or j in taken or any((i < ci) != (j < cj) for ci, cj in chosen):
+                continue
+            pairs[i] = j
+            taken.add(j)
+            chosen.append((i, j))
+
+
 def _statuses(a: list[_Info], b: list[_Info], pairs: dict[int, int], taken: set[int]) -> list[SectionMatch]:
     # Leftovers contained in each other are one section rewritten: a pair, not a split or a
     # merge (those are one-to-many).
@@ -315,7 +354,8 @@ def _statuses(a: list[_Info], b: list[_Info], pairs: dict[int, int], taken: set[
     rows: list[SectionMatch] = []
     for i, j in pairs.items():
         o, n = a[i].sec, b[j].sec
-        sim = 1.0 if o.text == n.text else jaccard(a[i].shingles, b[j].shingles)
+        same_text = o.blocks == n.blocks  # blocks never hold a blank line: same as comparing texts
+        sim = 1.0 if same_text else jaccard(a[i].shingles, b[j].shingles)
         # Moved to another parent: the old parent's counterpart is not the new parent.
         # Only numbered parents count: unnumbered headings get their levels from layout,
         # which differs between renderings of one text.
@@ -328,7 +368,7 @@ def _statuses(a: list[_Info], b: list[_Info], pairs: dict[int, int], taken: set[
             status = "renumbered"
         elif parent_moved or (i, j) not in in_order:
             status = "moved"
-        elif o.text != n.text or o.heading != n.heading:
+        elif not same_text or o.heading != n.heading:
             status = "modified"
         else:
             status = "unchanged"

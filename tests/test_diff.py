@@ -255,3 +255,16 @@ def test_unrelated_section_in_the_same_place_is_removed_and_added():
     rows = _rows(diff_texts(old, new))
     assert rows[("Commitment 2 — Copyright policy", None)] == "removed"
     assert rows[(None, "Commitment 2 — Cybersecurity")] == "added"
+
+
+def test_a_title_that_moved_to_another_number_beats_a_similar_title_at_the_same_number():
+    """"Nature of systemic risks" moved from 1.3 to 1.2 while 1.3 became "Sources of systemic
+    risks": 1.3 pairs with 1.2 (renumbered), not with the new 1.3 whose title merely resembles it."""
+    old = ("## Appendix 1 — Risks\n\n### Appendix 1.2 — Other risks\n\nOther risks are listed here.\n\n"
+           "### Appendix 1.3 — Nature of systemic risks\n\nThe nature of a risk is described by its traits.")
+    new = ("## Appendix 1 — Risks\n\n### Appendix 1.2 — Nature of systemic risks\n\nThe nature of a risk is "
+           "described by its main traits.\n\n### Appendix 1.3 — Sources of systemic risks\n\nSources are "
+           "capabilities, propensities and affordances.")
+    rows = _rows(diff_texts(old, new))
+    assert rows[("Appendix 1.3 — Nature of systemic risks", "Appendix 1.2 — Nature of systemic risks")] == "renumbered"
+    assert rows[(None, "Appendix 1.3 — Sources of systemic risks")] == "added"

@@ -3,7 +3,8 @@
 Matching goes from the most to the least certain evidence, each stage only on what is
 still unmatched:
   1. the same heading at the same place (path of numbers/titles from the top);
-  2. the same number with a similar title or content;
+  2. the same title under another number, once on each side (a section moved up or down);
+     then the same number with a similar title or content;
   3. the same title under another number (renumbered);
   4. similar content (word 3-gram shingles through an inverted index: only pairs that share
      shingles are ever compared, never all pairs, and never with a full diff);
@@ -132,6 +133,23 @@ def align(old: list[Section], new: list[Section], block_words: BlockWords | None
         j = by_ident.get(info.ident)
         if j is not None and j not in taken:
             pair(info.sec.index, j)
+
+    # 2a. The same title under another number, that title found once on each side among the
+    # unpaired numbered sections of one kind: stronger evidence than stage 2's same number
+    # with a merely similar title ("Nature of systemic risks" moved up from 1.3 to 1.2 while
+    # 1.3 became "Sources of systemic risks").
+    def titled(infos: list[_Info], used) -> dict[tuple, list[int]]:
+        found: dict[tuple, list[int]] = defaultdict(list)
+        for x in infos[1:]:
+            if x.sec.key and x.sec.title and x.sec.index not in used:
+                found[(x.sec.kind, x.ntitle)].append(x.sec.index)
+        return found
+
+    old_titled, new_titled = titled(a, pairs), titled(b, taken)
+    for key, olds_ in old_titled.items():
+        news_ = new_titled.get(key, [])
+        if len(olds_) == 1 and len(news_) == 1:
+            pair(olds_[0], news_[0])
 
     # 2. Same number, similar title or content (a number alone is not enough: after a
     # renumbering, "Commitment 3" may be another commitment).

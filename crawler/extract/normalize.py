@@ -20,16 +20,19 @@ def normalize_inline(text: str) -> str:
     white space folded to one space."""
     # Each step is skipped when it provably changes nothing, as for most lines of most
     # texts: together they cost several microseconds a line, on tens of thousands of lines.
-    if text.isascii():  # ASCII is NFC and holds no invisible characters or consolidation marks
-        clean = text.isprintable()
-    else:
-        text = unicodedata.normalize("NFC", text)
-        clean = text.isprintable()
-        if not clean:  # the invisible characters are all unprintable
-            text = text.translate(_INVISIBLE)
-        if "▼" in text or "►" in text or "◄" in text:
-            text = _CONSOLIDATION_MARKS.sub(" ", text)
-    # `clean` text has no white space but blanks (the rest of `_SPACES` is unprintable).
+    if text.isascii():
+        # ASCII is NFC and holds no invisible characters or consolidation marks, and these
+        # are the only characters of `_SPACES` it can hold besides single blanks.
+        if "  " in text or "\t" in text or "\n" in text or "\r" in text or "\f" in text or "\v" in text:
+            return _SPACES.sub(" ", text).strip()
+        return text.strip()
+    text = unicodedata.normalize("NFC", text)
+    # Every invisible character, and every white space character but the blank, is unprintable.
+    clean = text.isprintable()
+    if not clean:
+        text = text.translate(_INVISIBLE)
+    if "▼" in text or "►" in text or "◄" in text:
+        text = _CONSOLIDATION_MARKS.sub(" ", text)
     if clean and "  " not in text:
         return text.strip()
     return _SPACES.sub(" ", text).strip()
@@ -59,5 +62,5 @@ def split_marker(text: str) -> tuple[str | None, str]:
     if first == "(" or "a" <= first <= "z" or first.isdecimal():
         m = _MARKER.match(text)
         if m:
-            return m.group("m"), m.group("rest")
+            return m.group("m", "rest")
     return None, text

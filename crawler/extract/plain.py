@@ -98,21 +98,20 @@ class _Parser:
         return self.blocks
 
     def _one_line_chunk(self, line: str) -> bool:
-        """Parse `line`, alone between blank lines, when it is a common case: an ATX heading,
-        a list item, a paragraph or a numbered heading without Markdown around it.
+        """Parse `line`, alone between blank lines, if it is an ATX heading, a list item, or a
+        paragraph or numbered heading without Markdown around it; else return False having
+        changed nothing, and `_line` decides.
 
-        Returns False, having changed nothing, for anything else: `_line` then decides.
-        Whatever it parses, it must parse exactly as `_line` would (tests compare them); it
-        exists because most chunks of a long text are such lines, and `_line` spends several
-        times longer ruling out everything else a line could be.
+        Most chunks of a long text are such lines, and `_line` spends several times longer
+        ruling out everything else a line could be. What this parses must come out exactly
+        as from `_line` (tested).
         """
         first = line[0]
         if first == "#":
             m = _ATX.match(line)
             if m is None:
                 return False
-            self._close_items()
-            self._heading(strip_markdown(m.group(2)), len(m.group(1)), styled=True)
+            self._atx_heading(m)
             return True
         if first in "*_" or first.isspace() or (first == "-" and _RULE.match(line)):
             return False  # emphasis, a rule or indentation
@@ -127,8 +126,10 @@ class _Parser:
         self._close_items()
         plain = strip_markdown(line)
         hm = match_heading(plain, styled=False)
-        # After a blank line and before one, a numbered heading stands alone (`_standalone_heading`).
-        self.blocks.append(heading_block(plain, hm, hm.level) if hm else Block("paragraph", plain))
+        if hm is not None and self._standalone_heading(plain, hm, single=True, after_blank=True):
+            self.blocks.append(heading_block(plain, hm, hm.level))
+        else:
+            self.blocks.append(Block("paragraph", plain))
         return True
 
     # --- one construct starting at line i; returns the index of the next line to read ----
@@ -142,8 +143,7 @@ class _Parser:
 
         m = _ATX.match(line)
         if m:
-            self._close_items()
-            self._heading(strip_markdown(m.group(2)), len(m.group(1)), styled=True)
+            self._atx_heading(m)
             return i + 1
         if _RULE.match(line):
             self._close_items()
@@ -220,6 +220,10 @@ class _Parser:
             return True
         prev = self.lines[j].strip()
         return not prev or prev.endswith(_SENTENCE_END) or prev.startswith("[")
+
+    def _atx_heading(self, m: re.Match[str]) -> None:
+        self._close_items()
+        self._heading(strip_markdown(m.group(2)), len(m.group(1)), styled=True)
 
     def _heading(self, text: str, hashes: int, *, styled: bool) -> None:
         hm = match_heading(text, styled=styled)

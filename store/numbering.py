@@ -32,8 +32,8 @@ _KINDS: list[tuple[str, tuple[str, ...], str, int]] = [
 # "Measure 9.3, a Model Report ...", "Measure 16.2 includes ...") is a reference in prose.
 _AFTER = r"(?P<sep>\s*[.:\u2013\u2014-]\s*|\s+)(?P<title>[\"“'‘(]?[A-Z0-9].*)"
 # One pattern per kind: the bare number ("Article 53", group `title` None) is tried before
-# the number with a title. No keyword is a prefix of another, so a text can only ever match
-# the pattern of the keyword it starts with: `_STRONG` is looked up by that keyword.
+# the number with a title. A pattern starts with its keywords and white space, so a text can
+# only match the pattern of its first word: `_STRONG` maps each keyword to its kind's.
 _STRONG: dict[str, tuple[str, re.Pattern[str], int]] = {}
 for _kind, _keywords, _number, _base in _KINDS:
     _pattern = re.compile(rf"(?P<num>(?:{'|'.join(_keywords)})\s+{_number})(?:\.?\s*$|{_AFTER}$)", re.S)
@@ -74,7 +74,8 @@ def match_heading(text: str, *, styled: bool = False) -> HeadingMatch | None:
         or (styled and (first in _ROMAN_DIGITS or first.isdecimal()))
         or first.isspace()  # rare: decided on the squashed text
     ):
-        return _match_candidate(text, styled)
+        # Long texts are seldom headings, and would crowd the headings out of the cache.
+        return _match_cached(text, styled) if len(text) <= MAX_HEADING_CHARS else _match(text, styled)
     return None
 
 
@@ -86,11 +87,7 @@ def split_heading(text: str) -> tuple[str | None, str | None]:
     return m.number, m.title
 
 
-# Cached: the same headings come back when a document is extracted again (each new version
-# repeats most headings of the last), when its stored text is parsed into blocks, and when
-# its changes are classified. Only texts that pass the first test above get here.
-@lru_cache(maxsize=16384)
-def _match_candidate(text: str, styled: bool) -> HeadingMatch | None:
+def _match(text: str, styled: bool) -> HeadingMatch | None:
     """`match_heading` for a text that may be a heading by its first characters."""
     # The text is squashed here, so numbers and titles cut from it need no more cleaning:
     # every pattern ends a number on a digit or letter and starts a title on a non-space.
@@ -115,6 +112,12 @@ def _match_candidate(text: str, styled: bool) -> HeadingMatch | None:
             num = m.group("num")
             return HeadingMatch("decimal", num, m.group("title"), 2 + num.count("."))
     return None
+
+
+# The same headings come back when a new version of a document is extracted (it repeats
+# most headings of the last), when stored text is parsed into blocks, and when changes are
+# classified.
+_match_cached = lru_cache(maxsize=8192)(_match)
 
 
 def _squash(text: str) -> str:

@@ -32,11 +32,12 @@ def merge_number_titles(blocks: list[Block]) -> list[Block]:
     The title is the next block when it is a short paragraph (see `is_title_line`) or an
     unnumbered heading; the result is one heading, `join_number_title(number, title)`.
     """
-    out: list[Block] = []
-    done = 0  # blocks[:done] are in `out`
     # Only a heading with a number and no title can take one: visit those alone, and copy
     # the runs of blocks between them whole (most documents have few or none).
-    for i in [i for i, b in enumerate(blocks) if b.number and b.title is None]:
+    bare = [i for i, b in enumerate(blocks) if b.number and b.title is None]
+    out: list[Block] = []
+    done = 0  # blocks[:done] are in `out`
+    for i in bare:
         block = blocks[i]
         if i < done or block.kind != "heading" or i + 1 == len(blocks) or not _can_be_title(blocks[i + 1]):
             continue  # (i < done: blocks[i] is already the title of the heading before it)

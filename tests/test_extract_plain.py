@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from crawler.extract.plain import extract_plain
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from crawler.extract.plain import _Parser, extract_plain
+from store.numbering import _match, match_heading
 from store.records import parse_text
 
 AI_ACT_MD = "ai-act/oj-2024-07-12.gpai-provisions.md"
@@ -139,3 +143,43 @@ def test_heading_wrapped_over_two_lines():
     assert [(h.number, h.title) for h in heads] == [
         ("Commitment 10", "Additional documentation and transparency")
     ]
+
+
+# Lines of every kind the parser tells apart, for the properties below.
+_NUMBERS = ["Article 53", "ARTICLE 5a", "Commitment II.1", "Commitment 3", "Measure 1.2", "Measure II.1.3", "Section 2.1",
+            "Appendix 1.4", "ANNEX XI", "CHAPTER V", "Part 2", "Title III", "II.", "L.", "C.", "2.1", "3", "2.5"]
+_TITLES = ["", " Safety and Security Framework", " — Obligations", ": Scope", ". Definitions;", " 2024", " and",
+           " Risk analysis and", " includes the model", " Million per year"]
+_WORDS = ["the", "provider", "shall", "docu-", "mentation", "documentation", "up-", "to-date", "**bold**", "*em*", "_u_",
+          "[link](https://x.y/z)", "`code`", "Article", "53(1),", "(a)", "|", "—", "\u00a0", "\t", "  ", "é", "▼B"]
+_number_line = st.tuples(st.sampled_from(_NUMBERS), st.sampled_from(_TITLES)).map("".join)
+_prose = st.lists(st.sampled_from(_WORDS), min_size=1, max_size=8).map(" ".join)
+_line = st.one_of(
+    _number_line,
+    st.tuples(st.sampled_from(["#", "##", "###", "#######", "**", "*"]), st.sampled_from([" ", ""]), _number_line).map("".join),
+    st.tuples(st.sampled_from(["(a) ", "a) ", "(iv) ", "1. ", "12) ", "- ", "* ", "• ", "  - ", "    (b) ", "1.2 "]), _prose).map("".join),
+    st.tuples(st.sampled_from(["", "The ", "Providers ", "lower ", "and ", " ", "[page 3] "]), _prose,
+              st.sampled_from(["", ".", ";", ":", "-", " and"])).map("".join),
+    st.sampled_from(["   ", "---", "***", "| a | b |", "|---|---|", "| --- |", "Article 53", "Obligations of providers"]),
+)
+# Lines with the line break after them: mostly one-line chunks, as in a long text.
+_text = st.lists(st.tuples(_line, st.sampled_from(["\n", "\n\n", "\n\n", "\n \n"])).map("".join), max_size=25).map("".join)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(_text)
+def test_one_line_chunks_parse_as_the_line_parser_does(text):
+    """The fast path for one-line chunks gives exactly what the general line parser gives."""
+    fast = _Parser(text).parse()
+    general = _Parser(text)
+    general._one_line_chunk = lambda line: False
+    assert fast == general.parse()
+
+
+def test_heading_first_test_rules_out_no_heading():
+    """match_heading's cheap first test only rules out texts its patterns would reject."""
+    for number in _NUMBERS:
+        for title in _TITLES:
+            for text in (number + title, f" {number}{title}", f"\u00a0{number}\t{title} ", number.lower() + title):
+                for styled in (True, False):
+                    assert match_heading(text, styled=styled) == _match(text, styled), text

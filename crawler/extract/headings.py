@@ -32,32 +32,28 @@ def merge_number_titles(blocks: list[Block]) -> list[Block]:
     The title is the next block when it is a short paragraph (see `is_title_line`) or an
     unnumbered heading; the result is one heading, `join_number_title(number, title)`.
     """
+    # Only a heading with a number and no title can take one: visit those alone, and copy
+    # the runs of blocks between them whole (most documents have few or none).
+    bare = [i for i, b in enumerate(blocks) if b.number and b.title is None]
     out: list[Block] = []
-    i = 0
-    while i < len(blocks):
+    done = 0  # blocks[:done] are in `out`
+    for i in bare:
         block = blocks[i]
-        nxt = blocks[i + 1] if i + 1 < len(blocks) else None
-        if (
-            block.kind == "heading"
-            and block.number
-            and block.title is None
-            and nxt is not None
-            and _can_be_title(nxt)
-        ):
-            title = nxt.text
-            out.append(
-                Block(
-                    "heading",
-                    join_number_title(block.text, title),
-                    level=block.level,
-                    number=block.number,
-                    title=title,
-                )
+        if i < done or block.kind != "heading" or i + 1 == len(blocks) or not _can_be_title(blocks[i + 1]):
+            continue  # (i < done: blocks[i] is already the title of the heading before it)
+        title = blocks[i + 1].text
+        out.extend(blocks[done:i])
+        out.append(
+            Block(
+                "heading",
+                join_number_title(block.text, title),
+                level=block.level,
+                number=block.number,
+                title=title,
             )
-            i += 2
-            continue
-        out.append(block)
-        i += 1
+        )
+        done = i + 2
+    out.extend(blocks[done:])
     return out
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from functools import cached_property
 
 from crawler.extract.headings import MAX_TITLE_CHARS, heading_block, merge_number_titles
 from crawler.extract.normalize import normalize_inline, split_marker
@@ -31,13 +32,13 @@ _SENTENCE_END = (".", ":", ";", "!", "?")
 
 def extract_plain(text: str) -> DocText:
     """Extract plain text or Markdown into blocks: headings, paragraphs, list items, tables."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\ufeff", "")
-    lines = [line.rstrip() for line in text.split("\n")]
-    # The vocabulary only decides end-of-line hyphens; most texts have none, and counting
-    # every word of a 5 MB text cost most of a second.
-    hyphenated = any(line.endswith("-") for line in lines)
-    vocabulary = Counter(w.lower() for w in _WORDS.findall(text)) if hyphenated else Counter()
-    blocks = _Parser(lines, vocabulary).parse()
+    # Each replacement scans the whole text even when there is nothing to replace: test for
+    # the one character first (a far cheaper scan).
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if "\ufeff" in text:
+        text = text.replace("\ufeff", "")
+    blocks = _Parser(text).parse()
     blocks = merge_number_titles(blocks)
     title = next((b.text for b in blocks if b.kind == "heading"), None)
     return DocText(blocks=blocks, title=title)
@@ -47,7 +48,7 @@ def strip_markdown(text: str) -> str:
     """Inline Markdown reduced to its text: emphasis markers, code ticks and link syntax."""
     # Most lines of a legal text carry no Markdown at all: skip the substitutions for them
     # (they were most of the time spent on a 5 MB text).
-    if not any(ch in text for ch in "[`*_"):
+    if "*" not in text and "_" not in text and "[" not in text and "`" not in text:
         return normalize_inline(text)
     text = _LINK.sub(r"\1", text)
     text = _CODE.sub(r"\1", text)
@@ -61,27 +62,75 @@ def strip_markdown(text: str) -> str:
 class _Parser:
     """Line-oriented parser; blank lines separate blocks."""
 
-    def __init__(self, lines: list[str], vocabulary: Counter[str]) -> None:
-        self.lines = lines
-        self.vocabulary = vocabulary
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.lines = list(map(str.rstrip, text.split("\n")))
         self.blocks: list[Block] = []
-        # open list items: (indent, block index) for nesting and continuation lines
-        self.items: list[tuple[int, int]] = []
+        # indents of the open list items, for nesting and continuation lines
+        self.items: list[int] = []
+
+    @cached_property
+    def vocabulary(self) -> Counter[str]:
+        """How often each word (lower-cased) occurs, when some line ends in a hyphen."""
+        # Only end-of-line hyphens need it, and only the first one builds it: counting every
+        # word of a 5 MB text takes most of a second, and most texts have none.
+        if not any(line.endswith("-") for line in self.lines):
+            return Counter()
+        return Counter(w.lower() for w in _WORDS.findall(self.text))
 
     def parse(self) -> list[Block]:
+        """The blocks of the whole text, in order."""
         lines = self.lines
         i = 0
         n = len(lines)
         after_blank = True
         while i < n:
             line = lines[i]
-            if not line.strip():
+            if not line:  # lines are right-stripped: a blank line is empty
                 after_blank = True
                 i += 1
                 continue
-            i = self._line(i, after_blank)
+            if after_blank and (i + 1 == n or not lines[i + 1]) and self._one_line_chunk(line):
+                i += 1
+            else:
+                i = self._line(i, after_blank)
             after_blank = False
         return self.blocks
+
+    def _one_line_chunk(self, line: str) -> bool:
+        """Parse `line`, alone between blank lines, if it is an ATX heading, a list item, or a
+        paragraph or numbered heading without Markdown around it; else return False having
+        changed nothing, and `_line` decides.
+
+        Most chunks of a long text are such lines, and `_line` spends several times longer
+        ruling out everything else a line could be. What this parses must come out exactly
+        as from `_line` (tested).
+        """
+        first = line[0]
+        if first == "#":
+            m = _ATX.match(line)
+            if m is None:
+                return False
+            self._atx_heading(m)
+            return True
+        if first in "*_" or first.isspace() or (first == "-" and _RULE.match(line)):
+            return False  # emphasis, a rule or indentation
+        # A one-line chunk cannot start a table (no separator row follows) nor continue
+        # a list item (it is not indented).
+        marker, rest = split_marker(line)
+        if marker is not None:
+            self._item(marker, strip_markdown(rest), 0)
+            return True
+        if first.islower():
+            return False  # may continue the paragraph before a page break
+        self._close_items()
+        plain = strip_markdown(line)
+        hm = match_heading(plain, styled=False)
+        if hm is not None and self._standalone_heading(plain, hm, single=True, after_blank=True):
+            self.blocks.append(heading_block(plain, hm, hm.level))
+        else:
+            self.blocks.append(Block("paragraph", plain))
+        return True
 
     # --- one construct starting at line i; returns the index of the next line to read ----
 
@@ -94,8 +143,7 @@ class _Parser:
 
         m = _ATX.match(line)
         if m:
-            self._close_items()
-            self._heading(strip_markdown(m.group(2)), len(m.group(1)), styled=True)
+            self._atx_heading(m)
             return i + 1
         if _RULE.match(line):
             self._close_items()
@@ -173,6 +221,10 @@ class _Parser:
         prev = self.lines[j].strip()
         return not prev or prev.endswith(_SENTENCE_END) or prev.startswith("[")
 
+    def _atx_heading(self, m: re.Match[str]) -> None:
+        self._close_items()
+        self._heading(strip_markdown(m.group(2)), len(m.group(1)), styled=True)
+
     def _heading(self, text: str, hashes: int, *, styled: bool) -> None:
         hm = match_heading(text, styled=styled)
         self.blocks.append(heading_block(text, hm, hashes))
@@ -214,11 +266,11 @@ class _Parser:
         return j
 
     def _item(self, marker: str, text: str, indent: int) -> None:
-        while self.items and self.items[-1][0] >= indent:
-            self.items.pop()
-        level = len(self.items)
-        self.blocks.append(Block("list_item", text, level=level, marker=marker))
-        self.items.append((indent, len(self.blocks) - 1))
+        items = self.items
+        while items and items[-1] >= indent:
+            items.pop()
+        self.blocks.append(Block("list_item", text, level=len(items), marker=marker))
+        items.append(indent)
 
     def _close_items(self) -> None:
         self.items.clear()
@@ -240,7 +292,9 @@ class _Parser:
 
     def _join(self, text: str, line: str) -> str:
         """Join a wrapped line; undo "word-\\nword" hyphenation when the whole word is used elsewhere."""
-        m = _HYPHEN_END.search(text)
+        # (`text` is stripped, so the pattern can only match when it ends in a hyphen; testing
+        # that first saves searching a long paragraph once for each line it is joined from.)
+        m = _HYPHEN_END.search(text) if text.endswith("-") else None
         if m and line[:1].isalpha():
             head = _WORDS.match(line)
             joined = (m.group(1) + head.group(0)).lower() if head else ""

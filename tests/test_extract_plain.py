@@ -127,6 +127,42 @@ LEGAL TEXT: Articles 55(1) and 56(5)
     assert any(b.text == "This sentence mentions Article 55 AI Act." for b in doc.blocks)
 
 
+def test_headings_inside_chunks_of_a_pdf_text_dump():
+    """A pdf text layer often has no blank line around a heading: a titled heading line after
+    a sentence end (closing quotes included), a page number or a list item, followed by a line
+    that starts a sentence, is a heading; prose that merely starts with a number is not."""
+    text = """[page 12]
+Article 53(7) AI Act: “Any information shall be treated in accordance with Article 78.”
+Commitment 1. Documentation
+In order to fulfil the obligations in Article 53(1), Signatories commit to the Measures below.
+Measure 1.1. Drawing up the relevant information
+Signatories commit to drawing up the information listed in Table 1.
+• KPI 1.1.1: Documentation of the information. This KPI does not apply to SMEs.
+Measure 1.2: Publish a summary of the policy
+In order to provide public transparency, Signatories commit to publishing it.
+33
+Commitment 4. Safety and Security Framework
+Signatories commit to adopting a Framework. They report it.
+Article 56 AI Act states that the Code will include the identification of the type and
+nature of the systemic risks.
+Commitment 2. Copyright policy ............................................ 21
+Commitment 3. Taxonomy ..................................................... 29
+Risk tiers are described below.
+Commitment 11—12), describe the mitigations implemented. Consistent with
+the framework, they act.
+"""
+    doc = extract_plain(text)
+    assert [h.text for h in doc.headings()] == [
+        "Commitment 1. Documentation",
+        "Measure 1.1. Drawing up the relevant information",
+        "Measure 1.2: Publish a summary of the policy",
+        "Commitment 4. Safety and Security Framework",
+    ]
+    prose = " ".join(b.text for b in doc.blocks if b.kind == "paragraph")
+    assert "report it. Article 56 AI Act states that the Code will include the identification" in prose
+    assert "Commitment 2. Copyright policy" in prose and "Commitment 11—12), describe" in prose
+
+
 def test_hyphen_kept_when_word_unknown():
     doc = extract_plain("keep the state-of-\nthe-art text")
     assert doc.blocks[0].text == "keep the state-of-the-art text"

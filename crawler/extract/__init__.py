@@ -10,7 +10,7 @@ from crawler.extract.sniff import HTML, PDF, TEXT, decode, sniff
 from store.records import DocText
 
 # Bump when extraction output changes, so `regwatch reprocess` knows what is stale.
-EXTRACTOR_VERSION = "2"
+EXTRACTOR_VERSION = "3"  # 3: headings inside chunks of plain-text dumps
 
 __all__ = ["EXTRACTOR_VERSION", "ExtractionError", "extract", "sniff"]
 

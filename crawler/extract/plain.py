@@ -158,7 +158,7 @@ class _Parser:
             return i + 1
 
         # Continuation of an open list item: inside its chunk, or indented after a blank line.
-        if self.items and (not after_blank or indent >= 2):
+        if self.items and (not after_blank or indent >= 2) and not self._heading_inside(i, stripped):
             self._append(len(self.blocks) - 1, stripped)
             return i + 1
         self._close_items()
@@ -183,10 +183,21 @@ class _Parser:
             return wrapped
         if after_blank or self._ends_sentence(i - 1):
             hm = match_heading(plain, styled=False)
-            if hm is not None and self._standalone_heading(plain, hm, single, after_blank):
+            if hm is not None and self._standalone_heading(plain, hm, single, after_blank, nxt):
                 self.blocks.append(heading_block(plain, hm, hm.level))
                 return i + 1
         return self._paragraph(i)
+
+    def _heading_inside(self, j: int, line: str) -> bool:
+        """Whether `line` (line j, not the first of its chunk) is a heading: a PDF text dump
+        often has no blank line around one ("...Article 78.”" / "Commitment 1. Documentation"
+        / "In order to fulfil...")."""
+        if not line[:1].isupper() or not self._ends_sentence(j - 1):
+            return False
+        plain = strip_markdown(line)
+        hm = match_heading(plain, styled=False)
+        nxt = self.lines[j + 1] if j + 1 < len(self.lines) else ""
+        return hm is not None and self._standalone_heading(plain, hm, not nxt.strip(), False, nxt)
 
     def _wrapped_heading(self, i: int, after_blank: bool) -> int | None:
         """A titled heading wrapped over two lines that form their own chunk (PDF text dumps)."""
@@ -206,20 +217,34 @@ class _Parser:
         self.blocks.append(heading_block(text, hm, hm.level))
         return i + 2
 
-    def _standalone_heading(self, text: str, hm: HeadingMatch, single: bool, after_blank: bool) -> bool:
+    def _standalone_heading(self, text: str, hm: HeadingMatch, single: bool, after_blank: bool,
+                            nxt: str = "") -> bool:
         if single and after_blank:
             return True
         if hm.title is None:
             # "Article 53" directly above its title line: the title is joined later.
             return after_blank
-        # A short titled line closing its chunk ("Commitment 1 Safety ..." after a page mark).
-        return single and len(text) <= 120 and not text.endswith(".")
+        if len(text) > 120 or text.endswith("."):
+            return False
+        if single:
+            # A short titled line closing its chunk ("Commitment 1 Safety ..." after a page mark).
+            return True
+        # A titled line followed by more of its chunk: a heading when it reads as a title (no
+        # sentence end, no table-of-contents leader dots) and the next line starts a sentence
+        # or a list; a prose line that merely starts with "Article 56 AI Act states" runs on
+        # into a line that continues it.
+        if text.endswith(_SENTENCE_END) or "...." in text or not hm.title[:1].isupper() or ". " in hm.title:
+            return False
+        following = nxt.strip()
+        return following[:1].isupper() or split_marker(following)[0] is not None
 
     def _ends_sentence(self, j: int) -> bool:
         if j < 0:
             return True
-        prev = self.lines[j].strip()
-        return not prev or prev.endswith(_SENTENCE_END) or prev.startswith("[")
+        # A closing quote or bracket after the full stop still ends the sentence ("...78.”").
+        prev = self.lines[j].strip().rstrip("”’\"')]")
+        # A line that is only a number is a page number.
+        return not prev or prev.endswith(_SENTENCE_END) or prev.startswith("[") or prev.isdigit()
 
     def _atx_heading(self, m: re.Match[str]) -> None:
         self._close_items()
@@ -240,7 +265,7 @@ class _Parser:
                 break
             if s.startswith("|") and j + 1 < len(lines) and _TABLE_SEP.match(lines[j + 1]):
                 break
-            if split_marker(s)[0] is not None:
+            if split_marker(s)[0] is not None or self._heading_inside(j, s):
                 break
             parts.append(s)
             j += 1

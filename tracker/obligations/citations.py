@@ -58,8 +58,20 @@ _OTHER_ACT = re.compile(
     r"Regulation\s*\((?:EU|EC|EEC|Euratom)\)\s*(?:No\s*)?(?!2024/1689)\d)",
     re.IGNORECASE,
 )
-_ANY = re.compile(r"\b(?:Art|Annex|Commitment|Measure|Appendi)", re.IGNORECASE)
+# Every citation contains one of these words, each of which only one of the patterns above
+# can match; the patterns (one scan of the text each) run only when their word occurs. The
+# lookahead (the words' first letters) only makes the scan faster: it rejects most places
+# before the alternatives are tried.
+_ANY = re.compile(r"(?=[acm])\b(?:(?P<art>Art)|(?P<annex>Annex)|(?P<code>Commitment|Measure|Appendi))",
+                  re.IGNORECASE)
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"
+_POINT_ITEMS = re.compile(r"\(([a-z]{1,3})\)|\b(to)\b", re.IGNORECASE)
+_NUMBER_ITEMS = re.compile(r"\d+[a-z]?|\bto\b")
+_PAR_ITEMS = re.compile(r"\((\w+)\)")
+_ROMAN_RE = re.compile(_ROMAN)
+_ANNEX_POINT = re.compile(r"(\d+)?(?:\s*\(([a-z])\))?")
+_CODE_NUMBER = re.compile(rf"(?:{_ROMAN}\.)?\d+(?:\.\d+)*")
+_ROMAN_PREFIX = re.compile(_ROMAN + r"\.")
 
 
 @dataclass(frozen=True)
@@ -74,11 +86,15 @@ class Citation:
 
 def find_citations(text: str) -> list[Citation]:
     """Every AI Act or Code citation in `text`, in order (a list citation gives one per item)."""
-    if not _ANY.search(text):
+    words = {m.lastgroup for m in _ANY.finditer(text)}
+    if not words:
         return []  # most paragraphs cite nothing: one cheap scan instead of three
     out: list[Citation] = []
     taken: list[tuple[int, int]] = []
-    for regex, parse in ((_ANNEX, _annex_keys), (_ARTICLE, _article_keys), (_CODE, _code_keys)):
+    for word, regex, parse in (("annex", _ANNEX, _annex_keys), ("art", _ARTICLE, _article_keys),
+                               ("code", _CODE, _code_keys)):
+        if word not in words:
+            continue
         for m in regex.finditer(text):
             if any(s < m.end() and m.start() < e for s, e in taken):
                 continue  # "Section 2 of Annex XI" is not also a Code "Section"
@@ -101,7 +117,7 @@ def _expand_points(text: str | None) -> list[str]:
     """"(a) and (b)" -> [a, b]; "(a) to (d)" -> [a, b, c, d]."""
     if not text:
         return []
-    items = re.findall(r"\(([a-z]{1,3})\)|\b(to)\b", text, re.IGNORECASE)
+    items = _POINT_ITEMS.findall(text)
     out: list[str] = []
     pending_range = False
     for letter, to in items:
@@ -121,7 +137,7 @@ def _expand_points(text: str | None) -> list[str]:
 def _expand_numbers(text: str | None) -> list[str]:
     if not text:
         return []
-    nums = re.findall(r"\d+[a-z]?|\bto\b", text)
+    nums = _NUMBER_ITEMS.findall(text)
     out: list[str] = []
     pending_range = False
     for n in nums:
@@ -142,7 +158,7 @@ def _article_keys(m: re.Match) -> list[Key]:
     keys: list[Key] = []
     for k, item in enumerate(_ART_ITEM_RE.finditer(m.group("items"))):
         base: Key = ("aia", "art", item.group("num").lower())
-        pars = [p.lower() for p in re.findall(r"\((\w+)\)", item.group("pars") or "")]
+        pars = [p.lower() for p in _PAR_ITEMS.findall(item.group("pars") or "")]
         # "point (a) of Article 53(1)" and "paragraph 1 of Article 53" qualify the first item.
         if k == 0 and lead_pars and not pars:
             parents = [(*base, p) for p in lead_pars]
@@ -156,14 +172,14 @@ def _article_keys(m: re.Match) -> list[Key]:
 
 
 def _annex_keys(m: re.Match) -> list[Key]:
-    annexes = [a.lower() for a in re.findall(_ROMAN, m.group("annexes"))]
+    annexes = [a.lower() for a in _ROMAN_RE.findall(m.group("annexes"))]
     sec = m.group("sec") or m.group("lead_sec")
     pt = m.group("pt") or m.group("lead_pt")
     tail: list[str] = []
     if sec:
         tail.append(sec.split()[-1])
     if pt:
-        pm = re.search(r"(\d+)?(?:\s*\(([a-z])\))?", pt.split(None, 1)[1])
+        pm = _ANNEX_POINT.search(pt.split(None, 1)[1])
         if pm and (pm.group(1) or pm.group(2)):
             if not sec:
                 tail.append("")  # a point of an annex without sections (Annex XII, point 1)
@@ -176,9 +192,9 @@ def _annex_keys(m: re.Match) -> list[Key]:
 def _code_keys(m: re.Match) -> list[Key]:
     kind = m.group("kind").lower()
     kind = {"commitments": "commitment", "measures": "measure", "appendices": "appendix"}.get(kind, kind)
-    nums = re.findall(rf"(?:{_ROMAN}\.)?\d+(?:\.\d+)*", m.group("nums"))
+    nums = _CODE_NUMBER.findall(m.group("nums"))
     if kind == "commitment":
-        nums = [n for n in nums if "." not in n or re.match(_ROMAN + r"\.", n)]
+        nums = [n for n in nums if "." not in n or _ROMAN_PREFIX.match(n)]
     if kind == "measure":
         nums = [n for n in nums if "." in n]
     return [("cop", kind, n.lower()) for n in nums]

@@ -26,7 +26,7 @@ from functools import cached_property, lru_cache
 from store.numbering import split_heading
 from store.records import Hunk
 from tracker.obligations.catalog import Catalog, Obligation, shipped_catalog
-from tracker.obligations.citations import Citation, Key, find_citations, heading_key
+from tracker.obligations.citations import Citation, Key, find_citations, heading_key, parse_citation
 from tracker.sections import Section, norm_text
 
 MIN_CONFIDENCE = 0.5  # weaker links are not reported
@@ -82,12 +82,19 @@ class Mapper:
         self.catalog = catalog
         self.by_id = catalog.by_id
         self._keys: dict[Key, str] = {}
+        self._entry_keys: dict[str, Key | None] = {}  # by id
         for o in catalog.obligations:
-            key = self._entry_key(o)
+            key = self._entry_keys[o.id] = self._entry_key(o)
             if key is not None:
                 self._keys.setdefault(key, o.id)
         self._path_cache: dict[tuple, list[Link]] = {}
         self._basis_cache: dict[tuple, list[Link]] = {}
+        # Per heading path: its chapter and whether it lies in a Code commitment/measure/appendix
+        # (every hunk asks; a document has few paths).
+        self._place_cache: dict[tuple, tuple[str | None, bool]] = {}
+        self._ancestor_cache: dict[str, frozenset[str]] = {}
+        self._heading_chapter: dict[str, str | None] = {}
+        self._code_matches: dict[tuple, tuple[str, float, str] | None] = {}
 
     # --- the catalog's keys ---------------------------------------------------------------
 
@@ -95,8 +102,6 @@ class Mapper:
         key = heading_key(o.ref) if o.kind in ("commitment", "measure", "appendix") else None
         if key is not None:
             return ("cop", o.source, *key[1:])
-        from tracker.obligations.citations import parse_citation
-
         keys = parse_citation(o.ref)
         return keys[0] if len(keys) == 1 else None
 
@@ -156,34 +161,74 @@ class Mapper:
         return [(word.casefold(), name) for name, src in self.catalog.sources.items() for word in src.match]
 
     @cached_property
-    def _terms(self) -> tuple[re.Pattern, dict[str, list[str]]]:
+    def _terms(self) -> tuple[re.Pattern | None, dict[str, list[str]]]:
         """One pattern for every key term (one pass over a text, not one per term) and the
         obligations each term belongs to."""
         owners: dict[str, list[str]] = {}
         for o in self.catalog.obligations:
             for term in o.terms:
                 owners.setdefault(term.casefold(), []).append(o.id)
-        alternatives = sorted(owners, key=len, reverse=True)
-        pattern = re.compile(r"\b(?:" + "|".join(re.escape(t) for t in alternatives) + r")\b") if owners else None
-        return pattern, owners
+        return (re.compile(r"\b(?:" + _longest_first(owners) + r")\b") if owners else None), owners
+
+    def _ancestors(self, obligation_id: str) -> frozenset[str]:
+        """`Catalog.ancestors`, remembered (it rebuilds the catalog's `by_id` on each call)."""
+        found = self._ancestor_cache.get(obligation_id)
+        if found is None:
+            found = self._ancestor_cache[obligation_id] = frozenset(self.catalog.ancestors(obligation_id))
+        return found
 
     # --- sections -----------------------------------------------------------------------------
 
     def chapter_of(self, path: list[str]) -> str | None:
         """The Code chapter (catalog source) a heading path is in, from the nearest heading
         naming one."""
+        return self._place(path)[0]
+
+    def _place(self, path: list[str]) -> tuple[str | None, bool]:
+        """(`chapter_of(path)`, whether a heading of `path` is a Code commitment, measure or
+        appendix), remembered per path."""
+        key = tuple(path)
+        place = self._place_cache.get(key)
+        if place is None:
+            if len(self._place_cache) > CACHE_LIMIT:
+                self._place_cache.clear()
+            place = self._place_cache[key] = (self._chapter(path), any(_is_code_heading(h) for h in path))
+        return place
+
+    def _chapter(self, path: list[str]) -> str | None:
         for heading in reversed(path):
-            if self._is_code_heading(heading):
-                continue  # "Commitment 10 Additional documentation and transparency" names no chapter
-            low = heading.casefold()
-            for word, name in self._chapter_words:
-                if word in low:
-                    return name
+            name = self._chapter_named(heading)
+            if name is not None:
+                return name
         return None
+
+    def _chapter_named(self, heading: str) -> str | None:
+        """The Code chapter one heading names, if any (remembered per heading)."""
+        if heading in self._heading_chapter:
+            return self._heading_chapter[heading]
+        if len(self._heading_chapter) > CACHE_LIMIT:
+            self._heading_chapter.clear()
+        name = None
+        # "Commitment 10 Additional documentation and transparency" names no chapter.
+        if not _is_code_heading(heading):
+            low = heading.casefold()
+            name = next((name for word, name in self._chapter_words if word in low), None)
+        self._heading_chapter[heading] = name
+        return name
 
     def _match_code(self, kind: str, number: str | None, title: str | None, chapter: str | None,
                     parent: str | None) -> tuple[str, float, str] | None:
-        """The Code entry a commitment/measure/appendix heading is, with confidence and reason."""
+        """The Code entry a commitment/measure/appendix heading is, with confidence and reason
+        (remembered: a commitment's heading is on the path of each of its measures)."""
+        key = (kind, number, title, chapter, parent)
+        if key not in self._code_matches:
+            if len(self._code_matches) > CACHE_LIMIT:
+                self._code_matches.clear()
+            self._code_matches[key] = self._best_code_match(kind, number, title, chapter, parent)
+        return self._code_matches[key]
+
+    def _best_code_match(self, kind: str, number: str | None, title: str | None, chapter: str | None,
+                         parent: str | None) -> tuple[str, float, str] | None:
         words = _words(title)
         num = _num(number) if number else None
         best: tuple[float, str, str] | None = None
@@ -232,7 +277,7 @@ class Mapper:
                 if m:
                     aia = aia[:3] + [m.group(1)]
                     continue
-            key = heading_key(number)
+            key = _heading_key(number)
             if key is None:
                 continue
             if key[0] == "aia":
@@ -242,7 +287,7 @@ class Mapper:
                 match = self._match_code(key[1], number, title, chapter, code_parent)
                 if match:
                     oid, conf, reason = match
-                    links = [lk for lk in links if lk.obligation not in self.catalog.ancestors(oid)]
+                    links = [lk for lk in links if lk.obligation not in self._ancestors(oid)]
                     links.append(Link(oid, "section", conf, reason))
                     code_parent = oid
                     aia = None
@@ -283,7 +328,7 @@ class Mapper:
                 break
         if para is None and point is None:
             return link
-        base = self._entry_key(o)
+        base = self._entry_keys.get(o.id)
         if base is None:
             return link
         parts = [*base]
@@ -300,7 +345,8 @@ class Mapper:
 
     @cached_property
     def _aia_sources(self) -> set[str]:
-        return {o.source for o in self.catalog.obligations if self._entry_key(o) and self._entry_key(o)[0] == "aia"}
+        return {o.source for o in self.catalog.obligations
+                if (key := self._entry_keys[o.id]) is not None and key[0] == "aia"}
 
     # --- one hunk ---------------------------------------------------------------------------
 
@@ -342,8 +388,7 @@ class Mapper:
                 if not known or self.by_id[lk.obligation].kind in ("point", "annex-point", "annex-section"):
                     add(lk)
         placed = bool(found)
-        in_code = any(self._is_code_heading(h) for h in (hunk.new_path or hunk.old_path))
-        chapter = self.chapter_of(hunk.new_path or hunk.old_path)
+        chapter, in_code = self._place(hunk.new_path or hunk.old_path)
         for lk in self._citation_links(hunk, placed, in_code, chapter):
             add(lk)
         short = len((hunk.new_text or hunk.old_text).split()) <= SHORT_PASSAGE
@@ -391,8 +436,9 @@ class Mapper:
         out: list[Link] = []
         whole = hunk.kind in ("added", "removed")
         short = len((hunk.new_text or hunk.old_text).split()) <= SHORT_PASSAGE
+        new_citations = find_citations(hunk.new_text)
         if not whole or (short and not placed):
-            for c, added in self._changed_citations(hunk):
+            for c, added in self._changed_citations(hunk, new_citations):
                 # Code cross-references ("as in Measure 3.2") are navigation, not duties of the
                 # hunk, unless it lies in a Code section the catalog does not place; a changed AI
                 # Act citation is a changed legal basis.
@@ -403,7 +449,7 @@ class Mapper:
                     out.append(Link(oid, "citation", 0.9, f"the change {'adds' if added else 'removes'} "
                                                           f"the citation {c.text.strip()}"))
         if not placed and not whole and (short or in_code):
-            for c in find_citations(hunk.new_text):
+            for c in new_citations:
                 if c.key[0] == "cop" and not in_code:
                     continue
                 oid = self.resolve(c.key, chapter)
@@ -424,10 +470,12 @@ class Mapper:
                 for oid, terms in hits.items() if len(terms) >= MIN_TERMS]
 
     @staticmethod
-    def _changed_citations(hunk: Hunk) -> list[tuple[Citation, bool]]:
+    def _changed_citations(hunk: Hunk, new: list[Citation]) -> list[tuple[Citation, bool]]:
         """Citations on one side of the hunk and not the other (all of them for a passage
-        added or removed whole)."""
-        old, new = find_citations(hunk.old_text), find_citations(hunk.new_text)
+        added or removed whole); `new`: the citations of its new text."""
+        if hunk.old_text == hunk.new_text:
+            return []  # a passage moved as it was
+        old = find_citations(hunk.old_text)
         old_keys, new_keys = {c.key for c in old}, {c.key for c in new}
         return [(c, True) for c in new if c.key not in old_keys] + [(c, False) for c in old if c.key not in new_keys]
 
@@ -435,7 +483,7 @@ class Mapper:
         ids = {lk.obligation for lk in links}
         implied: set[str] = set()
         for oid in ids:
-            implied.update(self.catalog.ancestors(oid))
+            implied.update(self._ancestors(oid))
         kept = [lk for lk in links if lk.obligation not in implied]
         kept.sort(key=lambda lk: (-lk.confidence, lk.obligation))
         return kept
@@ -444,9 +492,20 @@ class Mapper:
 @lru_cache(maxsize=4096)
 def _is_code_heading(heading: str) -> bool:
     """True for a Code commitment, measure or appendix heading."""
+    # A Code key is read from a (case-sensitive) "Commitment", "Measure" or "Appendix"/
+    # "Appendices" in the heading's number, which is words of the heading: most headings are
+    # settled without splitting them.
+    if "Commitment" not in heading and "Measure" not in heading and "Appendi" not in heading:
+        return False
     number, _ = _split(heading)
-    key = heading_key(number) if number else None
+    key = _heading_key(number) if number else None
     return key is not None and key[0] == "cop"
+
+
+@lru_cache(maxsize=8192)
+def _heading_key(number: str) -> Key | None:
+    """`heading_key`, remembered: the same numbers ("Section 1") recur in a document."""
+    return heading_key(number)
 
 
 @lru_cache(maxsize=8192)
@@ -464,6 +523,23 @@ def _is_subpoint(marker: str, previous_block: str) -> bool:
         m = _POINT_MARK.match(previous_block.lstrip())
         return not (m and m.group(1) == chr(ord(marker) - 1))
     return True
+
+
+def _longest_first(words: dict[str, object] | list[str]) -> str:
+    """A regular expression alternation of `words` that matches as `w1|w2|...` with the words
+    longest first does (the longest word at each place), grouped by first character: Python's
+    engine tries each alternative at each place, so one group per first character makes a
+    scan of a text with hundreds of key terms some ten times faster."""
+    groups: dict[str, list[str]] = {}
+    for word in sorted(words, key=len, reverse=True):
+        if word:
+            groups.setdefault(word[0], []).append(re.escape(word[1:]))
+    # Words of one group share their first character, so no other group can match where one
+    # of them does: only the order within a group matters.
+    alternatives = [re.escape(first) + "(?:" + "|".join(rests) + ")" for first, rests in groups.items()]
+    if "" in words:
+        alternatives.append("")  # the empty word, shortest, last
+    return "|".join(alternatives)
 
 
 def _num(ref: str | None) -> str | None:

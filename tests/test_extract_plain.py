@@ -163,6 +163,21 @@ the framework, they act.
     assert "Commitment 2. Copyright policy" in prose and "Commitment 11—12), describe" in prose
 
 
+def test_page_marks_numbers_and_running_headers_of_a_text_dump_are_dropped():
+    pages = []
+    for n in range(1, 6):
+        pages.append(f"[page {n}]\n DRAFT DOCUMENT  \n \n{n} \nProviders shall keep the logs of page {n} for\n")
+        pages.append(f"six months.\n\nThe {n} providers report to the AI Office.\n")
+    doc = extract_plain("".join(pages))
+    texts = [b.text for b in doc.blocks]
+    assert not any("DRAFT DOCUMENT" in t or "[page" in t for t in texts)
+    # The page number went, a number inside the text stayed; the paragraph cut by the page
+    # break is joined again.
+    assert "Providers shall keep the logs of page 3 for six months." in texts
+    assert "The 3 providers report to the AI Office." in texts
+    assert not any(t.strip().isdigit() for t in texts)
+
+
 def test_hyphen_kept_when_word_unknown():
     doc = extract_plain("keep the state-of-\nthe-art text")
     assert doc.blocks[0].text == "keep the state-of-the-art text"

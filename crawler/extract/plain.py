@@ -44,6 +44,31 @@ def extract_plain(text: str) -> DocText:
     return DocText(blocks=blocks, title=title)
 
 
+_PAGE_MARK = re.compile(r"\[page (\d+)\]")
+PAGE_LOOKAROUND = 3  # non-blank lines after a page mark where its header and number are
+
+
+def blank_page_furniture(lines: list[str]) -> None:
+    """Blank (in place) what a PDF text dump prints for its pages rather than its text: the
+    "[page N]" marks, the page number N next to its mark, and a running header repeated after
+    at least half of the marks. The PDF extractor drops the same furniture, so a text dump
+    and its PDF compare without page numbers glued to paragraphs ("13 Annex XII 1.(d) ...")."""
+    marks = [(i, m.group(1)) for i, line in enumerate(lines)
+             if line.startswith("[page ") and (m := _PAGE_MARK.fullmatch(line.strip()))]
+    near: list[list[int]] = []
+    headers: Counter[str] = Counter()
+    for i, _number in marks:
+        after = [k for k in range(i + 1, min(i + 2 * PAGE_LOOKAROUND + 1, len(lines))) if lines[k].strip()]
+        near.append(after[:PAGE_LOOKAROUND])
+        headers.update({lines[k].strip() for k in near[-1]})
+    running = {h for h, n in headers.items() if n >= max(3, (len(marks) + 1) // 2) and not h.isdigit()}
+    for (i, number), after in zip(marks, near, strict=True):
+        lines[i] = ""
+        for k in after:
+            if lines[k].strip() in running or lines[k].strip() == number:
+                lines[k] = ""
+
+
 def strip_markdown(text: str) -> str:
     """Inline Markdown reduced to its text: emphasis markers, code ticks and link syntax."""
     # Most lines of a legal text carry no Markdown at all: skip the substitutions for them
@@ -65,6 +90,8 @@ class _Parser:
     def __init__(self, text: str) -> None:
         self.text = text
         self.lines = list(map(str.rstrip, text.split("\n")))
+        if "[page " in text:
+            blank_page_furniture(self.lines)
         self.blocks: list[Block] = []
         # indents of the open list items, for nesting and continuation lines
         self.items: list[int] = []

@@ -74,11 +74,6 @@ class _Info:
         return frozenset(tree)
 
 
-def shingles(text: str, size: int = 3) -> frozenset[int]:
-    """Hashes of the word `size`-grams of `text` (normalised); single words for short texts."""
-    return word_shingles(norm_text(text).split(), size)
-
-
 def word_shingles(words: list[str], size: int = 3) -> frozenset[int]:
     """Hashes of the `size`-grams of a list of normalised words; single words for short lists."""
     if len(words) < size:

@@ -182,9 +182,9 @@ def sources(ctx: click.Context, as_json: bool) -> None:
     Example: regwatch sources --json
     """
     from store.queries import last_fetches, version_counts
+    from store.tracking import tracking_states
 
     config = _config(ctx)
-    from store.tracking import tracking_states
 
     last: dict[str, dict] = {}
     counts: dict[str, int] = {}

@@ -139,11 +139,12 @@ def _pair_run(deleted, inserted, o: Section, n: Section, pos: int, loose: list[_
             loose.append(_Loose(-1, d_text, o.path, (pos, d_pos, 0.5), ("para", -1, o.index, pos), tentative=key))
             loose.append(_Loose(1, i_text, n.path, (pos, i_pos), ("para", 1, n.index, pos), tentative=key))
             return out
+    inserted_words = [frozenset(words[i_text]) for _, i_text in inserted]
     for d_pos, d_text in deleted:
         d_sh = frozenset(words[d_text])
         best, best_sim = None, PAIR_SIMILARITY
         for k in range(start, len(inserted)):
-            sim = jaccard(d_sh, frozenset(words[inserted[k][1]]))
+            sim = jaccard(d_sh, inserted_words[k])
             if sim >= best_sim:
                 best, best_sim = k, sim
         if best is None:

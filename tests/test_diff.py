@@ -94,6 +94,23 @@ def test_same_document_as_pdf_and_html_has_no_substantive_hunk():
         assert not substantive, substantive
 
 
+RENDERINGS = Path(__file__).parent / "data" / "renderings"
+
+
+def test_same_draft_as_html_page_and_as_printed_pdf_differs_only_cosmetically():
+    """A real draft (the third draft's Safety and Security section) as an HTML page and as
+    Chromium printed it (tests/data/renderings/make.py): its unnumbered headings are bold
+    body-size lines in the PDF, its inline points wrap onto lines of their own, a running
+    header follows hyphenated words; none of that is a change of content."""
+    html_text = text_of(RENDERINGS / "safety-security-third-draft.html")
+    pdf_text = text_of(RENDERINGS / "safety-security-third-draft.pdf")
+    assert "Third draft safety-security" not in pdf_text  # the running header, after "fine-"
+    assert "and its effects. Potential material" not in pdf_text  # a bold line after a full stop
+    change = diff_texts(html_text, pdf_text)
+    assert change.hunks  # the headings set as plain lines
+    assert [h.to_json() for h in change.hunks if h.classification != "cosmetic" or h.kind != "modified"] == []
+
+
 def test_large_input_gives_a_minimal_diff_not_delete_all():
     rng = random.Random(7)
     words = ["the", "provider", "shall", "ensure", "that", "documentation", "is", "kept", "up", "to", "date", "within", "days"]

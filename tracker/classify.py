@@ -79,6 +79,8 @@ WEIGHTS = {
     "size": 0.2,  # times the share of words changed
     "moved": 0.05,
     "renumbered": 0.05,
+    "merged": 0.1,
+    "split": 0.1,
     "reference": 0.05,
 }
 SUBSTANTIVE_FLAGS = {
@@ -90,13 +92,17 @@ _QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "«": '"', "»": '"
                          "–": "-", "—": "-", "‐": "-", "‑": "-", "−": "-"})
 _LIST_ITEM = re.compile(r"^\s*(?:[-*•]|\(?[0-9a-zA-Z]{1,4}[.)]|\([ivxlc]{1,6}\))\s+")
 _NON_ALNUM = re.compile(r"[\W_]+")  # everything but letters and digits, hyphens included
-_MARKER = re.compile(r"(?m)^\s*(?:#{1,6}\s+|[-*•]\s+|\(?[0-9a-zA-Z]{1,4}[.)]\s+|\([ivxlc]{1,6}\)\s+)")
+# Heading and list markers at the start of a line, and the markers of points run into the
+# text after a colon or semicolon ("that: (a) are measurable; (b) ..."), which another
+# rendering sets as list items of their own.
+_POINT = r"(?:\(?[0-9a-zA-Z]{1,4}[.)]|\([ivxlc]{1,6}\))\s+"
+_MARKER = re.compile(r"(?m)^\s*(?:#{1,6}\s+|[-*•]\s+|" + _POINT + r")|(?<=[:;])(\s+(?:and|or))?\s+" + _POINT)
 
 
 def cosmetic_form(text: str) -> str:
     """`text` without everything a cosmetic change may touch."""
     text = unicodedata.normalize("NFKC", text).translate(_QUOTES)
-    text = _MARKER.sub("", text)
+    text = _MARKER.sub(r"\1", text)  # "; and (3) " keeps its "and"
     return _NON_ALNUM.sub("", text.casefold())
 
 
@@ -142,7 +148,8 @@ def _without_numbering(text: str, heading_only: bool) -> str:
 
 def classify(hunk: Hunk) -> Hunk:
     """Set the hunk's classification, flags, reasons, significance and its parts (in place)."""
-    heading_only = hunk.kind in ("renumbered", "moved") or (
+    structural = hunk.kind in ("renumbered", "moved", "merged", "split")
+    heading_only = structural or (
         hunk.kind == "modified" and "\n" not in hunk.old_text and split_heading(hunk.old_text)[0] is not None
         and split_heading(hunk.new_text)[0] is not None
     )
@@ -167,7 +174,7 @@ def classify(hunk: Hunk) -> Hunk:
         hunk.reasons = ["only case, punctuation, quotes, spacing or markup changed"]
         hunk.significance_parts = {"cosmetic": 0.01}
         hunk.significance = 0.01 if old != new else 0.0
-        if hunk.kind in ("moved", "renumbered"):
+        if structural:
             hunk.significance_parts = {hunk.kind: WEIGHTS[hunk.kind]}
             hunk.significance = WEIGHTS[hunk.kind]
             hunk.classification = "editorial"
@@ -200,13 +207,17 @@ def classify(hunk: Hunk) -> Hunk:
     if hunk.kind in ("added", "removed"):
         share = 1.0
     parts["size"] = round(WEIGHTS["size"] * share, 4)
-    if hunk.kind in ("moved", "renumbered"):
+    if structural:
         parts[hunk.kind] = WEIGHTS[hunk.kind]
+    if hunk.kind in ("merged", "split"):
+        # The heading of a part merged in or split off: the event; its text's fate is in the
+        # hunks of its paragraphs (moved, edited, removed).
+        reasons.append(f"section {hunk.kind}: {_first_words(hunk.old_text)[0]} → {_first_words(hunk.new_text)[0]}")
     substantive = bool(SUBSTANTIVE_FLAGS & flags.keys())
     hunk.classification = "substantive" if substantive else "editorial"
     for flag, words in flags.items():
         reasons.append(f"{flag.replace('_', ' ')}: {', '.join(words[:5])}")
-    if not substantive:
+    if not substantive and hunk.kind not in ("merged", "split"):
         reasons.append("wording changed; no duty, number, actor or scope changed")
     hunk.flags = flags
     hunk.reasons = reasons

@@ -8,7 +8,12 @@ Within each aligned pair of sections, paragraphs are diffed as units; a deleted 
 inserted paragraph that resemble each other become one "modified" hunk with word edits.
 Paragraphs deleted in one place and inserted in another (in any section) are "moved";
 the rest are "added" or "removed". Whole sections added, removed, renumbered, moved, split
-or merged get a hunk of their own.
+or merged get a hunk of their own; the paragraphs of a part split off or merged in are found
+again on the other side like any others.
+
+Layout is not content: a paragraph that kept its place in the text while a heading around it
+appeared or vanished is not moved; a heading set as a plain line by another rendering is a
+cosmetic change; paragraphs broken differently with the same words are one reflowed passage.
 """
 
 from __future__ import annotations
@@ -25,11 +30,12 @@ from tracker.sections import BlockWords, Section, build_sections, norm_text
 from tracker.wordiff import diff_sequences, diff_words
 
 # Bump when the engine's output changes; `regwatch reprocess` recomputes stored changes.
-ENGINE_VERSION = "2"  # 2: hunks linked to obligations
+ENGINE_VERSION = "3"  # 2: hunks linked to obligations; 3: split/merged parts diffed paragraph by paragraph
 
 PAIR_SIMILARITY = 0.4  # a deleted and an inserted paragraph at one place: the same one edited
 MOVE_SIMILARITY = 0.6  # a paragraph deleted here and inserted there: the same one moved
 REFORMAT_SIMILARITY = 0.8  # removed and added passages at one place with the same words
+REFLOW_SIMILARITY = 0.9  # n paragraphs here, m there, the same words: one passage re-broken
 
 
 @dataclass
@@ -43,6 +49,9 @@ class _Loose:
     group: tuple  # adjacent loose paragraphs of one group form one hunk
     heading: str | None = None  # set on the heading line of a whole added/removed section
     tentative: tuple | None = None  # a one-for-one replacement, paired unless a move claims it
+    # On the heading of a part split off or merged in: (kind, the other version's section),
+    # reported as that event unless the heading turns out to be merely demoted to a paragraph.
+    fate: tuple[str, Section] | None = None
     used: bool = False
 
 
@@ -59,6 +68,11 @@ def _diff_texts(old_text: str, new_text: str, mapper: Mapper | None) -> Change:
     rows = align(old_secs, new_secs, words)
     hunks: list[tuple[tuple, Hunk]] = []
     loose: list[_Loose] = []
+    lost = _lost_headings(rows, old_secs, new_secs)
+    # The whole a part was split from (or merged into) is normally paired, and that pair's
+    # diff holds the part's text; a whole left unpaired gives its paragraphs up once.
+    covered = {(side, index) for row in rows if row.status not in ("split", "merged")
+               for side, index in ((-1, row.old_index), (1, row.new_index)) if index is not None}
     for pos, row in enumerate(rows):
         o = old_secs[row.old_index] if row.old_index is not None else None
         n = new_secs[row.new_index] if row.new_index is not None else None
@@ -67,11 +81,17 @@ def _diff_texts(old_text: str, new_text: str, mapper: Mapper | None) -> Change:
         elif row.status == "removed" and o is not None:
             loose += _whole_section(-1, o, pos)
         elif row.status in ("split", "merged") and o is not None and n is not None:
-            text_o, text_n = _full(o), _full(n)
-            hunks.append(((pos, 0), Hunk(row.status, o.path, n.path, text_o, text_n, diff_words(text_o, text_n))))
+            # The part's paragraphs go loose, to be found again in the whole as moved (or
+            # unchanged) text; its heading reports the split or merge.
+            side, part, whole = (1, n, o) if row.status == "split" else (-1, o, n)
+            loose += _whole_section(side, part, pos, fate=(row.status, whole))
+            if (-side, whole.index) not in covered:
+                covered.add((-side, whole.index))
+                loose += _whole_section(-side, whole, pos)[1:]
         elif o is not None and n is not None:
-            hunks += _section_pair(row, o, n, pos, loose, words)
-    hunks += _moves(loose, words)
+            hunks += _section_pair(row, o, n, pos, loose, words, lost)
+    hunks += _moves(loose, words, _Regions(rows, len(old_secs), len(new_secs)))
+    hunks += _demoted_headings(loose)
     hunks += _confirm_tentative(loose)
     hunks += _leftovers(loose)
     hunks.sort(key=lambda kh: kh[0])
@@ -80,21 +100,31 @@ def _diff_texts(old_text: str, new_text: str, mapper: Mapper | None) -> Change:
     return change
 
 
-def _full(sec: Section) -> str:
-    return "\n\n".join(p for p in [sec.heading_line, *sec.blocks] if p)
-
-
-def _whole_section(side: int, sec: Section, pos: int) -> list[_Loose]:
+def _whole_section(side: int, sec: Section, pos: int, fate: tuple[str, Section] | None = None) -> list[_Loose]:
+    """A section's heading and paragraphs as loose items (the heading first)."""
     path = sec.path
     group = ("section", side, sec.index)
-    out = [_Loose(side, sec.heading_line, path, (pos, -1), group,
-                  heading=sec.heading)]
+    out = [_Loose(side, sec.heading_line, path, (pos, -1), group, heading=sec.heading, fate=fate)]
     out += [_Loose(side, b, path, (pos, k), group) for k, b in enumerate(sec.blocks)]
     return out
 
 
+def _lost_headings(rows: list[SectionMatch], old_secs: list[Section], new_secs: list[Section]) -> dict[int, set[str]]:
+    """Per side (-1 old, 1 new), the cosmetic forms of headings whose section found no
+    counterpart of its own (added, removed, split off, merged in)."""
+    lost: dict[int, set[str]] = {-1: set(), 1: set()}
+    for row in rows:
+        if row.status in ("removed", "merged") and row.old_index is not None:
+            lost[-1].add(cosmetic_form(old_secs[row.old_index].heading or ""))
+        if row.status in ("added", "split") and row.new_index is not None:
+            lost[1].add(cosmetic_form(new_secs[row.new_index].heading or ""))
+    lost[-1].discard("")
+    lost[1].discard("")
+    return lost
+
+
 def _section_pair(row: SectionMatch, o: Section, n: Section, pos: int, loose: list[_Loose],
-                  words: BlockWords) -> list[tuple[tuple, Hunk]]:
+                  words: BlockWords, lost: dict[int, set[str]]) -> list[tuple[tuple, Hunk]]:
     out: list[tuple[tuple, Hunk]] = []
     if row.status in ("renumbered", "moved") or o.heading != n.heading:
         kind = row.status if row.status in ("renumbered", "moved") else "modified"
@@ -107,7 +137,7 @@ def _section_pair(row: SectionMatch, o: Section, n: Section, pos: int, loose: li
     o_pos = n_pos = 0
     for op, items in diff_sequences(o.blocks, n.blocks):
         if op == 0:
-            out += _pair_run(deleted, inserted, o, n, pos, loose, words)
+            out += _pair_run(deleted, inserted, o, n, pos, loose, words, lost)
             deleted, inserted = [], []
             o_pos += len(items)
             n_pos += len(items)
@@ -119,14 +149,44 @@ def _section_pair(row: SectionMatch, o: Section, n: Section, pos: int, loose: li
             else:
                 inserted.append((n_pos, item))
                 n_pos += 1
-    out += _pair_run(deleted, inserted, o, n, pos, loose, words)
+    out += _pair_run(deleted, inserted, o, n, pos, loose, words, lost)
     return out
 
 
 def _pair_run(deleted, inserted, o: Section, n: Section, pos: int, loose: list[_Loose],
-              words: BlockWords) -> list[tuple[tuple, Hunk]]:
+              words: BlockWords, lost: dict[int, set[str]]) -> list[tuple[tuple, Hunk]]:
     """Pair deleted and inserted paragraphs of one place in order; the rest go loose."""
     out: list[tuple[tuple, Hunk]] = []
+    if not deleted or not inserted:
+        loose += [_para(-1, item, o, pos) for item in deleted] + [_para(1, item, n, pos) for item in inserted]
+        return out
+    # A paragraph that reads as a heading lost on the other side is that heading, set as
+    # plain text by the other rendering: matched to it later, never paired here.
+    if lost[1] or lost[-1]:
+        demoted = [(side, item) for side, items in ((-1, deleted), (1, inserted)) for item in items
+                   if len(item[1]) < 300 and cosmetic_form(item[1]) in lost[-side]]
+        loose += [_para(side, item, o if side == -1 else n, pos) for side, item in demoted]
+        if demoted:
+            gone = {(side, p) for side, (p, _) in demoted}
+            deleted = [d for d in deleted if (-1, d[0]) not in gone]
+            inserted = [i for i in inserted if (1, i[0]) not in gone]
+            return out + _pair_run(deleted, inserted, o, n, pos, loose, words, {-1: set(), 1: set()})
+    if len(deleted) != len(inserted):
+        # The same words broken into paragraphs differently (a list run into one paragraph
+        # by one rendering, an item's sub-points split off by another): one passage reflowed.
+        old_text = "\n\n".join(t for _, t in deleted)
+        new_text = "\n\n".join(t for _, t in inserted)
+        if _bag_similarity(old_text, new_text) >= REFLOW_SIMILARITY:
+            return [((pos, inserted[0][0]), Hunk("modified", o.path, n.path, old_text, new_text,
+                                                 diff_words(old_text, new_text)))]
+        # Or one paragraph of the run is a run of consecutive paragraphs on the other side.
+        for d_items, i_items in _reflowed(deleted, inserted, words):
+            old_text = "\n\n".join(t for _, t in d_items)
+            new_text = "\n\n".join(t for _, t in i_items)
+            out.append(((pos, i_items[0][0]), Hunk("modified", o.path, n.path, old_text, new_text,
+                                                   diff_words(old_text, new_text))))
+            deleted = [d for d in deleted if d not in d_items]
+            inserted = [i for i in inserted if i not in i_items]
     start = 0
     used_ins: set[int] = set()
     if len(deleted) == 1 and len(inserted) == 1:
@@ -136,8 +196,7 @@ def _pair_run(deleted, inserted, o: Section, n: Section, pos: int, loose: list[_
             # One paragraph replaced by one at the same place is that paragraph edited, however
             # much, unless one side turns out to be half of a move: decided after moves.
             key = ("tentative", o.index, d_pos)
-            loose.append(_Loose(-1, d_text, o.path, (pos, d_pos, 0.5), ("para", -1, o.index, pos), tentative=key))
-            loose.append(_Loose(1, i_text, n.path, (pos, i_pos), ("para", 1, n.index, pos), tentative=key))
+            loose += [_para(-1, deleted[0], o, pos, key), _para(1, inserted[0], n, pos, key)]
             return out
     inserted_words = [frozenset(words[i_text]) for _, i_text in inserted]
     for d_pos, d_text in deleted:
@@ -148,26 +207,123 @@ def _pair_run(deleted, inserted, o: Section, n: Section, pos: int, loose: list[_
             if sim >= best_sim:
                 best, best_sim = k, sim
         if best is None:
-            loose.append(_Loose(-1, d_text, o.path, (pos, d_pos, 0.5), ("para", -1, o.index, pos)))
+            loose.append(_para(-1, (d_pos, d_text), o, pos))
             continue
         for k in range(start, best):  # inserted before the partner: loose
             used_ins.add(k)
-            i_pos, i_text = inserted[k]
-            loose.append(_Loose(1, i_text, n.path, (pos, i_pos), ("para", 1, n.index, pos)))
+            loose.append(_para(1, inserted[k], n, pos))
         used_ins.add(best)
         i_pos, i_text = inserted[best]
         out.append(((pos, i_pos), Hunk("modified", o.path, n.path, d_text, i_text, diff_words(d_text, i_text))))
         start = best + 1
-    for k in range(len(inserted)):
-        if k not in used_ins:
-            i_pos, i_text = inserted[k]
-            loose.append(_Loose(1, i_text, n.path, (pos, i_pos), ("para", 1, n.index, pos)))
+    loose += [_para(1, item, n, pos) for k, item in enumerate(inserted) if k not in used_ins]
     return out
 
 
-def _moves(loose: list[_Loose], words: BlockWords) -> list[tuple[tuple, Hunk]]:
-    """Pair loose deletions with loose insertions elsewhere: identical first, then similar."""
+def _para(side: int, item: tuple[int, str], sec: Section, pos: int, tentative: tuple | None = None) -> _Loose:
+    """A paragraph of a section pair left unpaired (deleted -1, inserted 1) at row `pos`."""
+    p, text = item
+    # Deletions sort after the insertions at the same place.
+    return _Loose(side, text, sec.path, (pos, p, 0.5) if side == -1 else (pos, p), ("para", side, sec.index, pos),
+                  tentative=tentative)
+
+
+MAX_REFLOW_PAIRS = 10_000  # deleted x inserted paragraphs at one place searched for reflows
+
+
+def _reflowed(deleted: list[tuple[int, str]], inserted: list[tuple[int, str]],
+              words: BlockWords) -> list[tuple[list[tuple[int, str]], list[tuple[int, str]]]]:
+    """(deleted, inserted) groups where one paragraph on one side carries the same words as
+    a run of consecutive paragraphs on the other (a list broken out of a paragraph, or run
+    into one)."""
+    if len(deleted) * len(inserted) > MAX_REFLOW_PAIRS:
+        return []
+    groups: list[tuple[list[tuple[int, str]], list[tuple[int, str]]]] = []
+    grouped: set[tuple[int, int]] = set()  # (side, position) of paragraphs already in a group
+    for side, one, many in ((-1, deleted, inserted), (1, inserted, deleted)):
+        sets = [frozenset(words[t]) for _, t in many]
+        for item in one:
+            if (side, item[0]) in grouped:
+                continue
+            run = _run_within(frozenset(words[item[1]]), item[1], many, sets, {p for s, p in grouped if s == -side})
+            if run:
+                grouped.add((side, item[0]))
+                grouped.update((-side, p) for p, _ in run)
+                groups.append(([item], run) if side == -1 else (run, [item]))
+    return groups
+
+
+def _run_within(whole: frozenset[str], text: str, many: list[tuple[int, str]], sets: list[frozenset[str]],
+                taken: set[int]) -> list[tuple[int, str]] | None:
+    """The first run of two or more consecutive paragraphs of `many`, each made of words of
+    `whole`, that together read as `text`."""
+
+    def part(k: int) -> bool:
+        return (many[k][0] not in taken and 0 < len(sets[k]) < len(whole)
+                and len(sets[k] & whole) >= 0.9 * len(sets[k]))
+
+    k = 0
+    while k < len(many):
+        if not part(k):
+            k += 1
+            continue
+        end = k + 1
+        while end < len(many) and many[end][0] == many[end - 1][0] + 1 and part(end):
+            end += 1
+        run = many[k:end]
+        if len(run) >= 2 and _bag_similarity(text, "\n\n".join(t for _, t in run)) >= REFLOW_SIMILARITY:
+            return run
+        k = end
+    return None
+
+
+class _Regions:
+    """Where a paragraph stands relative to the paired sections: a section without a
+    counterpart (added, removed, split off, merged in) belongs to the region of the nearest
+    paired section before it."""
+
+    def __init__(self, rows: list[SectionMatch], n_old: int, n_new: int) -> None:
+        self.pairs = {r.old_index: r.new_index for r in rows
+                      if r.status not in ("added", "removed", "split", "merged")}
+        paired_new = set(self.pairs.values())
+        self.old_anchor = _anchors(n_old, self.pairs.keys())
+        self.new_anchor = _anchors(n_new, paired_new)
+
+    def stays(self, d: _Loose, x: _Loose) -> bool:
+        """True when deleted `d` and inserted `x` are one paragraph that kept its place in the
+        text, only the section boundary around it moved (a heading demoted, added or removed,
+        a section merged into the one before it)."""
+        old_sec, new_sec = d.group[2], x.group[2]
+        if old_sec in self.pairs and self.pairs[old_sec] == new_sec:
+            return False  # within one section: a real move from one place to another
+        if old_sec in self.pairs and new_sec in self.new_anchor and self.new_anchor[new_sec] == new_sec:
+            return False  # between two sections that both kept their counterparts
+        return self.pairs.get(self.old_anchor[old_sec]) == self.new_anchor[new_sec]
+
+
+def _anchors(count: int, paired) -> list[int]:
+    paired = set(paired)
+    out, last = [], 0
+    for k in range(count):
+        if k in paired:
+            last = k
+        out.append(last)
+    return out
+
+
+def _moves(loose: list[_Loose], words: BlockWords, regions: _Regions) -> list[tuple[tuple, Hunk]]:
+    """Pair loose deletions with loose insertions elsewhere: identical first, then similar.
+    A pair that kept its place in the text (only a heading around it changed) is no move: it
+    gives no hunk when its text is the same, a "modified" one otherwise."""
     out: list[tuple[tuple, Hunk]] = []
+
+    def pair_up(d: _Loose, x: _Loose) -> None:
+        d.used = x.used = True
+        if not regions.stays(d, x):
+            out.append((x.order, Hunk("moved", d.path, x.path, d.text, x.text, diff_words(d.text, x.text))))
+        elif d.text != x.text:
+            out.append((x.order, Hunk("modified", d.path, x.path, d.text, x.text, diff_words(d.text, x.text))))
+
     dels = [x for x in loose if x.side == -1 and x.heading is None]
     ins = [x for x in loose if x.side == 1 and x.heading is None]
     by_form: dict[str, list[_Loose]] = defaultdict(list)
@@ -175,21 +331,42 @@ def _moves(loose: list[_Loose], words: BlockWords) -> list[tuple[tuple, Hunk]]:
         by_form[cosmetic_form(x.text)].append(x)
     for d in dels:
         form = cosmetic_form(d.text)
-        for x in by_form.get(form, []) if form else []:
-            if not x.used:
-                d.used = x.used = True
-                out.append((x.order, Hunk("moved", d.path, x.path, d.text, x.text, diff_words(d.text, x.text))))
-                break
+        candidates = [x for x in by_form.get(form, []) if not x.used] if form else []
+        if candidates:
+            # A repeated paragraph: the copy that kept its place first.
+            pair_up(d, next((x for x in candidates if regions.stays(d, x)), candidates[0]))
     rest_d = [d for d in dels if not d.used]
     rest_i = [x for x in ins if not x.used]
     found = similar_pairs([word_shingles(words[d.text]) for d in rest_d],
                           [word_shingles(words[x.text]) for x in rest_i], MOVE_SIMILARITY)
     for n, k, _score in found:
         d, x = rest_d[n], rest_i[k]
-        if d.used or x.used:
+        if not d.used and not x.used:
+            pair_up(d, x)
+    return out
+
+
+def _demoted_headings(loose: list[_Loose]) -> list[tuple[tuple, Hunk]]:
+    """Headings of sections without a counterpart whose words stand as a paragraph on the
+    other side: one rendering's heading is the other's plain line (heading markup only)."""
+    paragraphs: dict[tuple[int, str], list[_Loose]] = defaultdict(list)
+    for x in loose:
+        if x.heading is None and not x.used and len(x.text) < 300:
+            paragraphs[(x.side, cosmetic_form(x.text))].append(x)
+    out: list[tuple[tuple, Hunk]] = []
+    for h in loose:
+        if h.heading is None or h.used:
             continue
-        d.used = x.used = True
-        out.append((x.order, Hunk("moved", d.path, x.path, d.text, x.text, diff_words(d.text, x.text))))
+        candidates = [x for x in paragraphs.get((-h.side, cosmetic_form(h.heading)), []) if not x.used]
+        if not candidates:
+            continue
+        # The nearest one: a heading like "LEGAL TEXT" recurs once per commitment.
+        x = min(candidates, key=lambda c: (abs(c.order[0] - h.order[0]), c.order))
+        h.used = x.used = True
+        d, i = (h, x) if h.side == -1 else (x, h)
+        old_text = d.heading if d.heading is not None else d.text
+        new_text = i.heading if i.heading is not None else i.text
+        out.append((i.order, Hunk("modified", d.path, i.path, old_text, new_text, diff_words(old_text, new_text))))
     return out
 
 
@@ -218,10 +395,19 @@ def _bag_similarity(a: str, b: str) -> float:
 def _leftovers(loose: list[_Loose]) -> list[tuple[tuple, Hunk]]:
     """Loose paragraphs that moved nowhere: adjacent ones of one group form one hunk."""
     groups: dict[tuple, list[_Loose]] = defaultdict(list)
-    for x in loose:
-        if not x.used:
-            groups[x.group].append(x)
     out: list[tuple[tuple, Hunk]] = []
+    for x in loose:
+        if x.used:
+            continue
+        if x.fate is not None:
+            # The heading of a part split off or merged in: that event, heading to heading.
+            kind, other = x.fate
+            part = x.heading or ""
+            head_o, head_n = (part, other.heading or "") if x.side == -1 else (other.heading or "", part)
+            path_o, path_n = (x.path, other.path) if x.side == -1 else (other.path, x.path)
+            out.append((x.order, Hunk(kind, path_o, path_n, head_o, head_n, diff_words(head_o, head_n))))
+            continue
+        groups[x.group].append(x)
     # Paragraphs removed and added at one place that carry the same words are one passage
     # reformatted (a table in one rendering, paragraphs in the other), not a deletion plus
     # an insertion of content.

@@ -10,7 +10,7 @@ from crawler.extract.sniff import HTML, PDF, TEXT, decode, sniff
 from store.records import DocText
 
 # Bump when extraction output changes, so `regwatch reprocess` knows what is stale.
-EXTRACTOR_VERSION = "3"  # 3: headings inside chunks of plain-text dumps
+EXTRACTOR_VERSION = "4"  # 3: headings inside chunks of plain-text dumps; 4: PDF running heads after a hyphen
 
 __all__ = ["EXTRACTOR_VERSION", "ExtractionError", "extract", "sniff"]
 

@@ -261,8 +261,8 @@ def _read_lines(textpage: object, page_no: int, sizes: Counter[float]) -> list[_
         get_box(textpage, i, left, right, bottom, top)
         x, y = left.value, bottom.value
         # pdfium merges the two lines of a word it believes hyphenated: a jump back to the
-        # left and down is a new visual line all the same.
-        if current and x < prev_left - size and y < prev_bottom - 0.5 * size:
+        # left and down (or up, to the next page's running head) is a new visual line.
+        if current and x < prev_left - size and abs(y - prev_bottom) > 0.5 * size:
             chunks.append(current)
             current = []
         current.append((ch, size, bold, x, right.value, y, top.value))
@@ -569,6 +569,8 @@ def _continues(group: _Group, line: _Line, layout: _Layout) -> bool:
     # heading (or the text after one).
     if line.bold != prev.bold and not prev_full:
         return False
+    if line.bold and not prev.bold and _TERMINAL.search(prev.text.rstrip()):
+        return False  # a bold line after a full stop opens something new (a run-in heading)
     if line.size >= layout.body_size + 0.5:
         # A centred multi-line heading changes indentation on every line; a new heading starts
         # with its own number.

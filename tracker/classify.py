@@ -99,9 +99,14 @@ _POINT = r"(?:\(?[0-9a-zA-Z]{1,4}[.)]|\([ivxlc]{1,6}\))\s+"
 _MARKER = re.compile(r"(?m)^\s*(?:#{1,6}\s+|[-*•]\s+|" + _POINT + r")|(?<=[:;])(\s+(?:and|or))?\s+" + _POINT)
 
 
+# A footnote reference ("risk.[^12]") is superscript formatting: one rendering prints it, another
+# shows the note on hover or not at all. The note's own text is a block of its own.
+_FOOTNOTE_REF = re.compile(r"\[\^[^\]\s]{1,10}\]")
+
+
 def cosmetic_form(text: str) -> str:
     """`text` without everything a cosmetic change may touch."""
-    text = unicodedata.normalize("NFKC", text).translate(_QUOTES)
+    text = _FOOTNOTE_REF.sub("", unicodedata.normalize("NFKC", text).translate(_QUOTES))
     text = _MARKER.sub(r"\1", text)  # "; and (3) " keeps its "and"
     return _NON_ALNUM.sub("", text.casefold())
 
@@ -188,7 +193,8 @@ def classify(hunk: Hunk) -> Hunk:
     references = _changed(_REFERENCE_RE, old, new)
     if references and hunk.kind not in ("added", "removed"):
         flags["reference"] = references
-    old_nr, new_nr = _REFERENCE_RE.sub(" ", old), _REFERENCE_RE.sub(" ", new)
+    old_nr = _REFERENCE_RE.sub(" ", _FOOTNOTE_REF.sub("", old))
+    new_nr = _REFERENCE_RE.sub(" ", _FOOTNOTE_REF.sub("", new))
     numbers = _changed(_NUMBER_RE, old_nr, new_nr)
     if numbers and hunk.kind not in ("added", "removed") and not ({"date", "duration", "threshold"} & flags.keys()):
         flags["number"] = numbers

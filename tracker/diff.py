@@ -289,6 +289,12 @@ class _Regions:
         self.old_anchor = _anchors(n_old, self.pairs.keys())
         self.new_anchor = _anchors(n_new, paired_new)
 
+    def region(self, x: _Loose) -> int:
+        """The new index of the paired section whose region holds loose paragraph `x`."""
+        if x.side == -1:
+            return self.pairs[self.old_anchor[x.group[2]]]
+        return self.new_anchor[x.group[2]]
+
     def stays(self, d: _Loose, x: _Loose) -> bool:
         """True when deleted `d` and inserted `x` are one paragraph that kept its place in the
         text, only the section boundary around it moved (a heading demoted, added or removed,
@@ -298,7 +304,7 @@ class _Regions:
             return False  # within one section: a real move from one place to another
         if old_sec in self.pairs and new_sec in self.new_anchor and self.new_anchor[new_sec] == new_sec:
             return False  # between two sections that both kept their counterparts
-        return self.pairs.get(self.old_anchor[old_sec]) == self.new_anchor[new_sec]
+        return self.region(d) == self.region(x)
 
 
 def _anchors(count: int, paired) -> list[int]:
@@ -335,6 +341,7 @@ def _moves(loose: list[_Loose], words: BlockWords, regions: _Regions) -> list[tu
         if candidates:
             # A repeated paragraph: the copy that kept its place first.
             pair_up(d, next((x for x in candidates if regions.stays(d, x)), candidates[0]))
+    out += _regional_reflows(dels, ins, words, regions)
     rest_d = [d for d in dels if not d.used]
     rest_i = [x for x in ins if not x.used]
     found = similar_pairs([word_shingles(words[d.text]) for d in rest_d],
@@ -344,6 +351,46 @@ def _moves(loose: list[_Loose], words: BlockWords, regions: _Regions) -> list[tu
         if not d.used and not x.used:
             pair_up(d, x)
     return out
+
+
+def _regional_reflows(dels: list[_Loose], ins: list[_Loose], words: BlockWords,
+                      regions: _Regions) -> list[tuple[tuple, Hunk]]:
+    """Loose paragraphs of one region broken differently with the same words (points run
+    into a paragraph under a heading that one rendering set as plain text): one hunk each."""
+    by_region: dict[int, tuple[list[_Loose], list[_Loose]]] = defaultdict(lambda: ([], []))
+    for side, items in ((0, dels), (1, ins)):
+        for x in items:
+            if not x.used:
+                by_region[regions.region(x)][side].append(x)
+    out: list[tuple[tuple, Hunk]] = []
+    for region_dels, region_ins in by_region.values():
+        if not region_dels or not region_ins:
+            continue
+        (d_items, d_of), (i_items, i_of) = _positions(region_dels), _positions(region_ins)
+        for d_group, i_group in _reflowed(d_items, i_items, words):
+            d_loose, i_loose = [d_of[p] for p, _ in d_group], [i_of[p] for p, _ in i_group]
+            for x in d_loose + i_loose:
+                x.used = True
+            old_text = "\n\n".join(x.text for x in d_loose)
+            new_text = "\n\n".join(x.text for x in i_loose)
+            out.append((i_loose[0].order, Hunk("modified", d_loose[0].path, i_loose[0].path, old_text, new_text,
+                                               diff_words(old_text, new_text))))
+    return out
+
+
+def _positions(items: list[_Loose]) -> tuple[list[tuple[int, str]], dict[int, _Loose]]:
+    """Loose paragraphs as (position, text) in document order, positions consecutive only
+    where the paragraphs were (same group, next block)."""
+    out: list[tuple[int, str]] = []
+    of: dict[int, _Loose] = {}
+    prev: _Loose | None = None
+    p = 0
+    for x in sorted(items, key=lambda x: x.order):
+        p += 1 if prev is not None and prev.group == x.group and x.order[1] == prev.order[1] + 1 else 2
+        out.append((p, x.text))
+        of[p] = x
+        prev = x
+    return out, of
 
 
 def _demoted_headings(loose: list[_Loose]) -> list[tuple[tuple, Hunk]]:

@@ -285,3 +285,38 @@ def test_a_title_that_moved_to_another_number_beats_a_similar_title_at_the_same_
     rows = _rows(diff_texts(old, new))
     assert rows[("Appendix 1.3 — Nature of systemic risks", "Appendix 1.2 — Nature of systemic risks")] == "renumbered"
     assert rows[(None, "Appendix 1.3 — Sources of systemic risks")] == "added"
+
+
+def test_a_measure_that_became_an_appendix_of_its_title_is_paired_across_kinds():
+    """Measure 7.1 "Insider threats" became Appendix 4.1 "Insider threats", moved ahead and
+    rewritten: the title, found once on each side, pairs them across kinds of number."""
+    old = ("## Commitment 7 — Security mitigations\n\nSignatories shall protect their models.\n\n"
+           "### Measure 7.1 — Insider threats\n\nSignatories shall screen staff with access to unreleased "
+           "weights and limit that access to those who need it for their work.\n\n"
+           "### Measure 7.2 — Security assurance\n\nSignatories shall test their security through red "
+           "teaming, penetration tests and bug bounties at least once a year.\n\n"
+           "## Commitment 8 — Serious incidents\n\nSignatories shall report serious incidents to the AI Office.")
+    new = ("## Appendix 4 — Security objectives\n\nThe security objectives follow.\n\n"
+           "### Appendix 4.1 — Insider threats\n\nBackground checks and least-privilege rules apply to "
+           "everybody who may reach unpublished parameters.\n\n"
+           "## Commitment 6 — Security mitigations\n\nSignatories shall protect their models as Appendix 4 sets out.\n\n"
+           "### Measure 6.1 — Security assurance\n\nSignatories shall test their security through red "
+           "teaming, penetration tests and bug bounties at least once a year.\n\n"
+           "## Commitment 7 — Serious incidents\n\nSignatories shall report serious incidents to the AI Office.")
+    rows = _rows(diff_texts(old, new))
+    assert rows[("Measure 7.1 — Insider threats", "Appendix 4.1 — Insider threats")] == "renumbered"
+    assert rows[("Measure 7.2 — Security assurance", "Measure 6.1 — Security assurance")] == "renumbered"
+
+
+def test_a_commitment_is_not_paired_with_a_measure_of_its_title():
+    """Commitment 16 "Public transparency" (with its measure) became Measure 10.2 of that title:
+    the measure goes there, the commitment does not."""
+    old = ("## Commitment 15 — Documentation\n\nSignatories shall document their work.\n\n"
+           "## Commitment 16 — Public transparency\n\nSignatories commit to transparency.\n\n"
+           "### Measure 16.1 — Publication of reports\n\nSignatories shall publish summaries of their "
+           "frameworks and model reports where necessary to assess systemic risks.")
+    new = ("## Commitment 10 — Documentation and transparency\n\nSignatories shall document their work.\n\n"
+           "### Measure 10.2 — Public transparency\n\nSignatories shall publish summaries of their frameworks "
+           "and model reports if necessary to assess and mitigate systemic risks.")
+    rows = _rows(diff_texts(old, new))
+    assert ("Commitment 16 — Public transparency", "Measure 10.2 — Public transparency") not in rows

@@ -5,12 +5,15 @@ still unmatched:
   1. the same heading at the same place (path of numbers/titles from the top);
   2. the same title under another number, once on each side (a section moved up or down);
      then the same number with a similar title or content;
-  3. the same title under another number (renumbered);
+  3. the same title under another number (renumbered), of the same kind, then of another
+     kind when that title is found once on each side (a measure that became an appendix);
   4. similar content (word 3-gram shingles through an inverted index: only pairs that share
      shingles are ever compared, never all pairs, and never with a full diff);
   5. numbered sections' content words, anywhere;
   6. between two pairs that kept their order, leftover numbered sections that share a fifth of
      their title or content words (a commitment redrafted in place);
+  7. leftover numbered sections anywhere that are each other's clear best match on content
+     words (a measure rewritten into an appendix);
 then sections left over are checked for splits (one old into several new) and merges
 (several old into one new) by containment, and the rest are added or removed.
 Statuses follow: renumbered (number changed), moved (parent changed, or out of order),
@@ -30,9 +33,12 @@ from tracker.sections import BlockWords, Section, norm_text
 MIN_CONTENT_SIM = 0.5  # stage 4: Jaccard of shingles to call two sections the same
 MIN_NUMBER_SIM = 0.35  # stage 2: same number needs at least this much title/content likeness
 MIN_TITLE_SIM = 0.5  # stage 3b: share of title words two renumbered headings have in common
+MIN_OTHER_KIND_TITLE_SIM = 0.6  # stage 3c: the same across kinds (a measure become an appendix)
 MIN_CHILD_SIM = 0.2  # subsections of paired parents: mean of title and content likeness
 MIN_WORD_SIM = 0.4  # stage 5: content-word overlap of leftover numbered sections
 MIN_WORDS = 12
+MIN_MUTUAL_SIM = 0.2  # stage 7: content-word likeness of two leftovers that are each other's best
+MUTUAL_MARGIN = 1.5  # ... by this factor over the next best on either side
 MIN_CONTAIN = 0.6  # split/merge: share of a part's shingles found in the whole
 MIN_SHINGLES = 6  # below this a section is too short for content evidence
 MIN_GAP_SIM = 0.2  # stage 6: title or content-word likeness of leftovers between kept pairs
@@ -182,23 +188,43 @@ def align(old: list[Section], new: list[Section], block_words: BlockWords | None
             # content wins, and without any shared content, the fuller section.
             pair(info.sec.index, max(candidates, key=lambda j: (jaccard(info.tree, b[j].tree), len(b[j].tree))))
 
+    # 3a. The same title under a number of another kind, that title found once on each side
+    # among the unpaired numbered sections: a measure that became an appendix ("Measure
+    # II.4.6. Model elicitation" became "Appendix 3.2 Model elicitation").
+    old_any, new_any = defaultdict(list), defaultdict(list)
+    for infos, used, found in ((a, pairs, old_any), (b, taken, new_any)):
+        for x in infos[1:]:
+            if x.sec.key and x.sec.title and x.sec.index not in used:
+                found[x.ntitle].append(x.sec.index)
+    for title, olds_ in old_any.items():
+        news_ = new_any.get(title, [])
+        # A commitment with measures is not a measure of the same title: its measures went
+        # there (Commitment II.16 "Public transparency" became Measure 10.2 of that title).
+        if len(olds_) == 1 and len(news_) == 1 and bool(a[olds_[0]].sec.children) == bool(b[news_[0]].sec.children):
+            pair(olds_[0], news_[0])
+
     # 3b. A similar title under another number ("Risk identification" became "Systemic risk
     # identification"), same kind of numbered heading, best pairs first.
-    scored = []
-    for info in a[1:]:
-        if info.sec.index in pairs or not info.sec.key:
-            continue
-        words = _title_words(info.ntitle)
-        for other in b[1:]:
-            j = other.sec.index
-            if j in taken or other.sec.kind != info.sec.kind:
+    # 3c. Then under a number of another kind, on stronger likeness and between sections
+    # that both have subsections or both have none (as in 3a).
+    for same_kind, threshold in ((True, MIN_TITLE_SIM), (False, MIN_OTHER_KIND_TITLE_SIM)):
+        scored = []
+        for info in a[1:]:
+            if info.sec.index in pairs or not info.sec.key:
                 continue
-            score = jaccard(words, _title_words(other.ntitle))
-            if score >= MIN_TITLE_SIM:
-                scored.append((score, jaccard(info.tree, other.tree), len(other.tree), info.sec.index, j))
-    for *_, i, j in sorted(scored, reverse=True):
-        if i not in pairs and j not in taken:
-            pair(i, j)
+            words = _title_words(info.ntitle)
+            for other in b[1:]:
+                j = other.sec.index
+                if j in taken or not other.sec.key or (other.sec.kind == info.sec.kind) != same_kind:
+                    continue
+                if not same_kind and bool(other.sec.children) != bool(info.sec.children):
+                    continue
+                score = jaccard(words, _title_words(other.ntitle))
+                if score >= threshold:
+                    scored.append((score, jaccard(info.tree, other.tree), len(other.tree), info.sec.index, j))
+        for *_, i, j in sorted(scored, reverse=True):
+            if i not in pairs and j not in taken:
+                pair(i, j)
 
     # 4. Similar content, through an inverted index of shingles.
     free_old = [i for i in range(1, len(a)) if i not in pairs and len(a[i].shingles) >= MIN_SHINGLES]
@@ -220,7 +246,9 @@ def align(old: list[Section], new: list[Section], block_words: BlockWords | None
     olds = [i for i in range(1, len(a)) if i not in pairs and a[i].sec.key and len(a[i].words) >= MIN_WORDS]
     news = [j for j in range(1, len(b)) if j not in taken and b[j].sec.key and len(b[j].words) >= MIN_WORDS]
     for i, j, _score in _similar_pairs(a, b, olds, news, MIN_WORD_SIM, attr="words"):
-        if i not in pairs and j not in taken:
+        # A commitment whose words are all in one measure gave that measure its text: it is
+        # not that measure (its own measure is).
+        if i not in pairs and j not in taken and bool(a[i].sec.children) == bool(b[j].sec.children):
             pair(i, j)
     _pair_children_of_pairs(a, b, pairs, taken)
 
@@ -228,6 +256,11 @@ def align(old: list[Section], new: list[Section], block_words: BlockWords | None
     # the same ones redrafted when they share something: a draft renumbers and retitles a
     # commitment in place far more often than it drops one and writes another there.
     _pair_in_gaps(a, b, pairs, taken)
+    _pair_children_of_pairs(a, b, pairs, taken)
+
+    # 7. Leftover numbered sections anywhere that are each other's clear best match on
+    # content words, however redrafted (a measure rewritten into an appendix).
+    _pair_mutual_best(a, b, pairs, taken)
     _pair_children_of_pairs(a, b, pairs, taken)
 
     return _statuses(a, b, pairs, taken)
@@ -349,6 +382,34 @@ def _pair_in_gaps(a: list[_Info], b: list[_Info], pairs: dict[int, int], taken: 
             pairs[i] = j
             taken.add(j)
             chosen.append((i, j))
+
+
+def _pair_mutual_best(a: list[_Info], b: list[_Info], pairs: dict[int, int], taken: set[int]) -> None:
+    # Sections without subsections only: a commitment's content words are mostly its
+    # measures', and commitments merge and split more than they move.
+    olds = [i for i in range(1, len(a))
+            if i not in pairs and a[i].sec.key and not a[i].sec.children and len(a[i].words) >= MIN_WORDS]
+    news = [j for j in range(1, len(b))
+            if j not in taken and b[j].sec.key and not b[j].sec.children and len(b[j].words) >= MIN_WORDS]
+    if not olds or not news:
+        return
+    scores: dict[int, list[tuple[float, int]]] = defaultdict(list)
+    back: dict[int, list[tuple[float, int]]] = defaultdict(list)
+    for i, j, score in _similar_pairs(a, b, olds, news, MIN_MUTUAL_SIM / MUTUAL_MARGIN, attr="words"):
+        scores[i].append((score, j))
+        back[j].append((score, i))
+
+    def clear_best(options: list[tuple[float, int]]) -> int | None:
+        options = sorted(options, key=lambda o: -o[0])  # stable: ties stay in document order
+        first = options[0][0]
+        second = options[1][0] if len(options) > 1 else 0.0
+        return options[0][1] if first >= MIN_MUTUAL_SIM and first >= MUTUAL_MARGIN * second else None
+
+    for i in olds:
+        j = clear_best(scores[i]) if scores.get(i) else None
+        if j is not None and clear_best(back[j]) == i:
+            pairs[i] = j
+            taken.add(j)
 
 
 def _statuses(a: list[_Info], b: list[_Info], pairs: dict[int, int], taken: set[int]) -> list[SectionMatch]:

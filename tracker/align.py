@@ -28,7 +28,7 @@ from functools import cached_property
 from itertools import chain, repeat
 
 from store.records import SectionMatch
-from tracker.sections import BlockWords, Section, norm_text
+from tracker.sections import BlockWords, Section, norm_text, word_shingles
 
 MIN_CONTENT_SIM = 0.5  # stage 4: Jaccard of shingles to call two sections the same
 MIN_NUMBER_SIM = 0.35  # stage 2: same number needs at least this much title/content likeness
@@ -55,15 +55,11 @@ class _Info:
 
     @cached_property
     def shingles(self) -> frozenset[int]:
-        """Shingles of the title and own text."""
-        # The words of a text are its blocks' words in turn (blocks are separated by blank
-        # lines, so no word spans two): normalising each distinct block once serves both
-        # versions, which share most of their blocks.
-        block_words = self._block_words
-        words = norm_text(self.sec.title).split()
-        for block in self.sec.blocks:
-            words += block_words[block]
-        return word_shingles(words)
+        """Shingles of the title and of each paragraph of its own text."""
+        # Paragraph by paragraph (no 3-gram spans two): each distinct paragraph is shingled
+        # once for both versions, which share most of their paragraphs.
+        shingles = self._block_words.shingles
+        return word_shingles(norm_text(self.sec.title).split()).union(*map(shingles, self.sec.blocks))
 
     @cached_property
     def words(self) -> frozenset[str]:
@@ -78,14 +74,6 @@ class _Info:
         for child in self.sec.children:
             tree |= self._infos[child].tree
         return frozenset(tree)
-
-
-def word_shingles(words: list[str], size: int = 3) -> frozenset[int]:
-    """Hashes of the `size`-grams of a list of normalised words; single words for short lists."""
-    if len(words) < size:
-        return frozenset(map(hash, words))
-    # zip builds the n-grams in C: several times faster than slicing in a generator.
-    return frozenset(map(hash, zip(*(words[k:] for k in range(size)), strict=False)))
 
 
 def jaccard(a: frozenset[int], b: frozenset[int]) -> float:

@@ -111,13 +111,9 @@ def cosmetic_form(text: str) -> str:
     return _NON_ALNUM.sub("", text.casefold())
 
 
-def _count(regex: re.Pattern, text: str) -> Counter:
-    return Counter(regex.findall(text.casefold()))
-
-
 def _changed(regex: re.Pattern, old: str, new: str) -> list[str]:
-    """The matches that differ between old and new: "x → y", "+y" or "−x"."""
-    a, b = _count(regex, old), _count(regex, new)
+    """The matches that differ between old and new (both case-folded): "x → y", "+y" or "−x"."""
+    a, b = Counter(regex.findall(old)), Counter(regex.findall(new))
     gone = sorted((a - b).elements())
     came = sorted((b - a).elements())
     out = []
@@ -185,20 +181,20 @@ def classify(hunk: Hunk) -> Hunk:
             hunk.classification = "editorial"
             hunk.reasons = [f"section {hunk.kind} with its text unchanged"]
         return hunk
-    for name, regex in (("modal", _MODAL_RE), ("negation", _NEG_RE), ("actor", _ACTOR_RE),
-                        ("threshold", _THRESHOLD_RE), ("date", _DATE_RE), ("duration", _DURATION_RE)):
-        found = _changed(regex, old, new)
-        if found and hunk.kind not in ("added", "removed"):
-            flags[name] = found
-    references = _changed(_REFERENCE_RE, old, new)
-    if references and hunk.kind not in ("added", "removed"):
-        flags["reference"] = references
-    old_nr = _REFERENCE_RE.sub(" ", _FOOTNOTE_REF.sub("", old))
-    new_nr = _REFERENCE_RE.sub(" ", _FOOTNOTE_REF.sub("", new))
-    numbers = _changed(_NUMBER_RE, old_nr, new_nr)
-    if numbers and hunk.kind not in ("added", "removed") and not ({"date", "duration", "threshold"} & flags.keys()):
-        flags["number"] = numbers
     if hunk.kind not in ("added", "removed"):
+        # Compared case-insensitively, each text folded once for all the patterns.
+        old_cf, new_cf = old.casefold(), new.casefold()
+        for name, regex in (("modal", _MODAL_RE), ("negation", _NEG_RE), ("actor", _ACTOR_RE),
+                            ("threshold", _THRESHOLD_RE), ("date", _DATE_RE), ("duration", _DURATION_RE),
+                            ("reference", _REFERENCE_RE)):
+            found = _changed(regex, old_cf, new_cf)
+            if found:
+                flags[name] = found
+        old_nr = _REFERENCE_RE.sub(" ", _FOOTNOTE_REF.sub("", old_cf))
+        new_nr = _REFERENCE_RE.sub(" ", _FOOTNOTE_REF.sub("", new_cf))
+        numbers = _changed(_NUMBER_RE, old_nr, new_nr)
+        if numbers and not ({"date", "duration", "threshold"} & flags.keys()):
+            flags["number"] = numbers
         before, after = _normative_sentences(old), _normative_sentences(new)
         # A reworded normative sentence is one sentence changed, not one removed and one added.
         if len(after) > len(before):

@@ -22,7 +22,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 
 from store.records import Change, Hunk, SectionMatch
-from tracker.align import align, jaccard, similar_pairs, word_shingles
+from tracker.align import align, jaccard, similar_pairs
 from tracker.classify import classify, cosmetic_form
 from tracker.gc_pause import paused_gc
 from tracker.obligations.mapping import Mapper, default_mapper, link_hunks
@@ -344,8 +344,8 @@ def _moves(loose: list[_Loose], words: BlockWords, regions: _Regions) -> list[tu
     out += _regional_reflows(dels, ins, words, regions)
     rest_d = [d for d in dels if not d.used]
     rest_i = [x for x in ins if not x.used]
-    found = similar_pairs([word_shingles(words[d.text]) for d in rest_d],
-                          [word_shingles(words[x.text]) for x in rest_i], MOVE_SIMILARITY)
+    found = similar_pairs([words.shingles(d.text) for d in rest_d],
+                          [words.shingles(x.text) for x in rest_i], MOVE_SIMILARITY)
     for n, k, _score in found:
         d, x = rest_d[n], rest_i[k]
         if not d.used and not x.used:

@@ -79,6 +79,22 @@ class BlockWords(dict[str, list[str]]):
         words = self[block] = list(map(sys.intern, norm_text(block).split()))
         return words
 
+    def shingles(self, block: str) -> frozenset[int]:
+        """The block's word 3-gram shingles (`word_shingles`), computed once per block."""
+        cache = self.__dict__.setdefault("_shingles", {})
+        found = cache.get(block)
+        if found is None:
+            found = cache[block] = word_shingles(self[block])
+        return found
+
+
+def word_shingles(words: list[str], size: int = 3) -> frozenset[int]:
+    """Hashes of the `size`-grams of a list of normalised words; single words for short lists."""
+    if len(words) < size:
+        return frozenset(map(hash, words))
+    # zip builds the n-grams in C: several times faster than slicing in a generator.
+    return frozenset(map(hash, zip(*(words[k:] for k in range(size)), strict=False)))
+
 
 def build_sections(text: str) -> list[Section]:
     """Split normalised text into its section tree (a flat list in document order)."""

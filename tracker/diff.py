@@ -397,24 +397,49 @@ def _demoted_headings(loose: list[_Loose]) -> list[tuple[tuple, Hunk]]:
     """Headings of sections without a counterpart whose words stand as a paragraph on the
     other side: one rendering's heading is the other's plain line (heading markup only)."""
     paragraphs: dict[tuple[int, str], list[_Loose]] = defaultdict(list)
+    bodies: dict[tuple, list[_Loose]] = defaultdict(list)  # a whole section's loose paragraphs
     for x in loose:
-        if x.heading is None and not x.used and len(x.text) < 300:
-            paragraphs[(x.side, cosmetic_form(x.text))].append(x)
+        if x.heading is None and not x.used:
+            if len(x.text) < MAX_DEMOTED:
+                paragraphs[(x.side, cosmetic_form(x.text))].append(x)
+            if x.group[0] == "section":
+                bodies[x.group].append(x)
     out: list[tuple[tuple, Hunk]] = []
     for h in loose:
         if h.heading is None or h.used:
             continue
-        candidates = [x for x in paragraphs.get((-h.side, cosmetic_form(h.heading)), []) if not x.used]
-        if not candidates:
-            continue
-        # The nearest one: a heading like "LEGAL TEXT" recurs once per commitment.
-        x = min(candidates, key=lambda c: (abs(c.order[0] - h.order[0]), c.order))
-        h.used = x.used = True
-        d, i = (h, x) if h.side == -1 else (x, h)
-        old_text = d.heading if d.heading is not None else d.text
-        new_text = i.heading if i.heading is not None else i.text
-        out.append((i.order, Hunk("modified", d.path, i.path, old_text, new_text, diff_words(old_text, new_text))))
+        # The heading alone, or with the first paragraphs under it: a list item "1. Title
+        # Measures 1.2-1.3" in one rendering, a bold numbered line and a line under it in the
+        # other.
+        body = sorted((x for x in bodies.get(h.group, []) if not x.used), key=lambda x: x.order)
+        run = [h]
+        for x in body[:MAX_DEMOTED_BODY]:
+            if x.order[1] != len(run) - 1:
+                break
+            run.append(x)
+        for k in range(1, len(run) + 1):
+            part = run[:k]
+            text = " ".join([h.heading or ""] + [x.text for x in part[1:]])
+            if len(text) >= MAX_DEMOTED:
+                break
+            candidates = [x for x in paragraphs.get((-h.side, cosmetic_form(text)), []) if not x.used]
+            if not candidates:
+                continue
+            # The nearest one: a heading like "LEGAL TEXT" recurs once per commitment.
+            x = min(candidates, key=lambda c: (abs(c.order[0] - h.order[0]), c.order))
+            for y in part + [x]:
+                y.used = True
+            mine = "\n\n".join([h.heading or ""] + [y.text for y in part[1:]])
+            old_text, new_text = (mine, x.text) if h.side == -1 else (x.text, mine)
+            d_path, i_path = (h.path, x.path) if h.side == -1 else (x.path, h.path)
+            order = x.order if h.side == -1 else h.order
+            out.append((order, Hunk("modified", d_path, i_path, old_text, new_text, diff_words(old_text, new_text))))
+            break
     return out
+
+
+MAX_DEMOTED = 600  # characters of a heading (with the lines under it) set as a plain paragraph
+MAX_DEMOTED_BODY = 3  # paragraphs under a heading that may run into its plain-text line
 
 
 def _confirm_tentative(loose: list[_Loose]) -> list[tuple[tuple, Hunk]]:

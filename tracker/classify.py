@@ -104,11 +104,24 @@ _MARKER = re.compile(r"(?m)^\s*(?:#{1,6}\s+|[-*•]\s+|" + _POINT + r")|(?<=[:;]
 _FOOTNOTE_REF = re.compile(r"\[\^[^\]\s]{1,10}\]")
 
 
-def cosmetic_form(text: str) -> str:
-    """`text` without everything a cosmetic change may touch."""
-    text = _FOOTNOTE_REF.sub("", unicodedata.normalize("NFKC", text).translate(_QUOTES))
+def cosmetic_form(text: str, *, keep_refs: bool = False) -> str:
+    """`text` without everything a cosmetic change may touch (footnote references' numbers
+    kept with `keep_refs`, for a rendering that prints them as plain digits: "Signatory.7")."""
+    text = unicodedata.normalize("NFKC", text).translate(_QUOTES)
+    text = _FOOTNOTE_REF.sub(_ref_number if keep_refs else "", text)
     text = _MARKER.sub(r"\1", text)  # "; and (3) " keeps its "and"
     return _NON_ALNUM.sub("", text.casefold())
+
+
+def _ref_number(m: re.Match) -> str:
+    return m.group(0)[2:-1]
+
+
+def _cosmetically_equal(old: str, new: str) -> bool:
+    if cosmetic_form(old) == cosmetic_form(new):
+        return True
+    # A footnote reference one rendering marks ("[^7]") and another prints as a digit.
+    return ("[^" in old or "[^" in new) and cosmetic_form(old, keep_refs=True) == cosmetic_form(new, keep_refs=True)
 
 
 def _changed(regex: re.Pattern, old: str, new: str) -> list[str]:
@@ -169,7 +182,7 @@ def classify(hunk: Hunk) -> Hunk:
             # A point added to or removed from an enumeration widens or narrows what its
             # lead-in ("Providers shall:") requires, even without a modal of its own.
             flags["scope"] = [f"list item {kind}: " + _first_words(text)[0]]
-    if hunk.kind not in ("added", "removed") and cosmetic_form(old) == cosmetic_form(new):
+    if hunk.kind not in ("added", "removed") and _cosmetically_equal(old, new):
         hunk.classification = "cosmetic"
         hunk.flags = {}
         hunk.reasons = ["only case, punctuation, quotes, spacing or markup changed"]

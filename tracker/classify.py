@@ -96,7 +96,10 @@ _NON_ALNUM = re.compile(r"[\W_]+")  # everything but letters and digits, hyphens
 # text after a colon or semicolon ("that: (a) are measurable; (b) ..."), which another
 # rendering sets as list items of their own.
 _POINT = r"(?:\(?[0-9a-zA-Z]{1,4}[.)]|\([ivxlc]{1,6}\))\s+"
-_MARKER = re.compile(r"(?m)^\s*(?:#{1,6}\s+|[-*•]\s+|" + _POINT + r")|(?<=[:;])(\s+(?:and|or))?\s+" + _POINT)
+# Run into the text only bracketed points count ("(a)", "(1)", "(iv)", "b)"): "10. " or
+# "None. " after a colon are words and numbers.
+_INLINE_POINT = r"(?:\((?:[a-z]{1,2}|[ivxlc]{1,6}|\d{1,2}|[A-Z])\)|(?:[a-z]|[ivxlc]{1,6})\))\s+"
+_MARKER = re.compile(r"(?m)^\s*(?:#{1,6}\s+|[-*•]\s+|" + _POINT + r")|(?<=[:;])(\s+(?:and|or))?\s+" + _INLINE_POINT)
 
 
 # A footnote reference ("risk.[^12]") is superscript formatting: one rendering prints it, another
@@ -182,7 +185,10 @@ def classify(hunk: Hunk) -> Hunk:
             # A point added to or removed from an enumeration widens or narrows what its
             # lead-in ("Providers shall:") requires, even without a modal of its own.
             flags["scope"] = [f"list item {kind}: " + _first_words(text)[0]]
-    if hunk.kind not in ("added", "removed") and _cosmetically_equal(old, new):
+    # With numbers set aside for a renumbered heading, or as printed (a heading set as a
+    # plain line keeps its number: "### Measure 1.1. Title" / "Measure 1.1. Title ...").
+    if hunk.kind not in ("added", "removed") and (
+            _cosmetically_equal(old, new) or _cosmetically_equal(hunk.old_text, hunk.new_text)):
         hunk.classification = "cosmetic"
         hunk.flags = {}
         hunk.reasons = ["only case, punctuation, quotes, spacing or markup changed"]

@@ -18,6 +18,7 @@ cosmetic change; paragraphs broken differently with the same words are one reflo
 
 from __future__ import annotations
 
+import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 
@@ -49,9 +50,11 @@ class _Loose:
     group: tuple  # adjacent loose paragraphs of one group form one hunk
     heading: str | None = None  # set on the heading line of a whole added/removed section
     tentative: tuple | None = None  # a one-for-one replacement, paired unless a move claims it
-    # On the heading of a part split off or merged in: (kind, the other version's section),
-    # reported as that event unless the heading turns out to be merely demoted to a paragraph.
-    fate: tuple[str, Section] | None = None
+    # On the heading of a part split off or merged in: (kind, the other version's section,
+    # whether that section's heading is reported nowhere else), reported as that event
+    # unless the heading turns out to be merely demoted to a paragraph (and then only when
+    # the other heading is reported elsewhere).
+    fate: tuple[str, Section, bool] | None = None
     used: bool = False
 
 
@@ -73,6 +76,10 @@ def _diff_texts(old_text: str, new_text: str, mapper: Mapper | None) -> Change:
     # diff holds the part's text; a whole left unpaired gives its paragraphs up once.
     covered = {(side, index) for row in rows if row.status not in ("split", "merged")
                for side, index in ((-1, row.old_index), (1, row.new_index)) if index is not None}
+    # A section may be the part of one split or merge and the whole of another: its
+    # paragraphs go loose once.
+    wholes_uncovered = {(-1 if row.status == "split" else 1, row.old_index if row.status == "split" else row.new_index)
+                        for row in rows if row.status in ("split", "merged")} - covered
     for pos, row in enumerate(rows):
         o = old_secs[row.old_index] if row.old_index is not None else None
         n = new_secs[row.new_index] if row.new_index is not None else None
@@ -84,14 +91,16 @@ def _diff_texts(old_text: str, new_text: str, mapper: Mapper | None) -> Change:
             # The part's paragraphs go loose, to be found again in the whole as moved (or
             # unchanged) text; its heading reports the split or merge.
             side, part, whole = (1, n, o) if row.status == "split" else (-1, o, n)
-            loose += _whole_section(side, part, pos, fate=(row.status, whole))
+            items = _whole_section(side, part, pos, fate=(row.status, whole, (-side, whole.index) in wholes_uncovered))
+            loose += items if (side, part.index) not in covered else items[:1]
+            covered.add((side, part.index))
             if (-side, whole.index) not in covered:
                 covered.add((-side, whole.index))
                 loose += _whole_section(-side, whole, pos)[1:]
         elif o is not None and n is not None:
             hunks += _section_pair(row, o, n, pos, loose, words, lost)
-    hunks += _moves(loose, words, _Regions(rows, len(old_secs), len(new_secs)))
-    hunks += _demoted_headings(loose)
+    regions = _Regions(rows, old_secs, new_secs)
+    hunks += _moves(loose, words, regions)
     hunks += _confirm_tentative(loose)
     hunks += _leftovers(loose)
     hunks.sort(key=lambda kh: kh[0])
@@ -100,7 +109,7 @@ def _diff_texts(old_text: str, new_text: str, mapper: Mapper | None) -> Change:
     return change
 
 
-def _whole_section(side: int, sec: Section, pos: int, fate: tuple[str, Section] | None = None) -> list[_Loose]:
+def _whole_section(side: int, sec: Section, pos: int, fate: tuple[str, Section, bool] | None = None) -> list[_Loose]:
     """A section's heading and paragraphs as loose items (the heading first)."""
     path = sec.path
     group = ("section", side, sec.index)
@@ -280,17 +289,20 @@ def _run_within(whole: frozenset[str], text: str, many: list[tuple[int, str]], s
 class _Regions:
     """Where a paragraph stands relative to the paired sections: a section without a
     counterpart (added, removed, split off, merged in) belongs to the region of the nearest
-    paired section before it."""
+    paired section before it, and a region's text is its sections' headings and paragraphs
+    in document order."""
 
-    def __init__(self, rows: list[SectionMatch], n_old: int, n_new: int) -> None:
+    def __init__(self, rows: list[SectionMatch], old_secs: list[Section], new_secs: list[Section]) -> None:
+        self.old_secs, self.new_secs = old_secs, new_secs
         self.pairs = {r.old_index: r.new_index for r in rows
                       if r.status not in ("added", "removed", "split", "merged")}
-        paired_new = set(self.pairs.values())
-        self.old_anchor = _anchors(n_old, self.pairs.keys())
-        self.new_anchor = _anchors(n_new, paired_new)
+        self.old_anchor = _anchors(len(old_secs), self.pairs.keys())
+        self.new_anchor = _anchors(len(new_secs), set(self.pairs.values()))
+        self._by_anchor = {j: i for i, j in self.pairs.items()}
+        self._gaps: dict[int, tuple[dict, dict]] = {}
 
     def region(self, x: _Loose) -> int:
-        """The new index of the paired section whose region holds loose paragraph `x`."""
+        """The new index of the paired section whose region holds loose item `x`."""
         if x.side == -1:
             return self.pairs[self.old_anchor[x.group[2]]]
         return self.new_anchor[x.group[2]]
@@ -300,11 +312,56 @@ class _Regions:
         text, only the section boundary around it moved (a heading demoted, added or removed,
         a section merged into the one before it)."""
         old_sec, new_sec = d.group[2], x.group[2]
-        if old_sec in self.pairs and self.pairs[old_sec] == new_sec:
-            return False  # within one section: a real move from one place to another
-        if old_sec in self.pairs and new_sec in self.new_anchor and self.new_anchor[new_sec] == new_sec:
-            return False  # between two sections that both kept their counterparts
-        return self.region(d) == self.region(x)
+        if old_sec in self.pairs and self.new_anchor[new_sec] == new_sec:
+            return False  # between (or within) sections that kept their counterparts: a move
+        region = self.region(d)
+        if region != self.region(x):
+            return False
+        # In place: between the same two paragraphs the region kept, or kept as one of them.
+        old_gap, new_gap = self._region_gaps(region)
+        return old_gap.get((old_sec, d.order[1])) == new_gap.get((new_sec, x.order[1]))
+
+    def _region_gaps(self, region: int) -> tuple[dict, dict]:
+        """Per side, (section, block position) -> where it stands among the paragraphs the
+        region's two texts share: ("kept", k) for the k-th shared one, ("gap", k) between the
+        (k-1)-th and the k-th."""
+        if region not in self._gaps:
+            keys_o, forms_o = _region_text(self.old_secs, self._by_anchor[region], self.old_anchor)
+            keys_n, forms_n = _region_text(self.new_secs, region, self.new_anchor)
+            gaps_o: dict = {}
+            gaps_n: dict = {}
+            k = i = j = 0
+            for op, items in diff_sequences(forms_o, forms_n):
+                for _ in items:
+                    if op == 0:
+                        gaps_o[keys_o[i]] = gaps_n[keys_n[j]] = ("kept", k)
+                        k, i, j = k + 1, i + 1, j + 1
+                    elif op == -1:
+                        gaps_o[keys_o[i]] = ("gap", k)
+                        i += 1
+                    else:
+                        gaps_n[keys_n[j]] = ("gap", k)
+                        j += 1
+            self._gaps[region] = (gaps_o, gaps_n)
+        return self._gaps[region]
+
+
+def _region_text(secs: list[Section], anchor: int, anchors: list[int]) -> tuple[list[tuple[int, int]], list[str]]:
+    """The (section, block position) keys and cosmetic forms of a region's headings (other
+    than the anchor's, position -1) and paragraphs, in document order."""
+    keys: list[tuple[int, int]] = []
+    forms: list[str] = []
+    index = anchor
+    while index < len(secs) and anchors[index] == anchor:
+        sec = secs[index]
+        if index != anchor and sec.heading:
+            keys.append((index, -1))
+            forms.append(cosmetic_form(sec.heading))
+        for k, block in enumerate(sec.blocks):
+            keys.append((index, k))
+            forms.append(cosmetic_form(block))
+        index += 1
+    return keys, forms
 
 
 def _anchors(count: int, paired) -> list[int]:
@@ -318,9 +375,11 @@ def _anchors(count: int, paired) -> list[int]:
 
 
 def _moves(loose: list[_Loose], words: BlockWords, regions: _Regions) -> list[tuple[tuple, Hunk]]:
-    """Pair loose deletions with loose insertions elsewhere: identical first, then similar.
-    A pair that kept its place in the text (only a heading around it changed) is no move: it
-    gives no hunk when its text is the same, a "modified" one otherwise."""
+    """Pair loose deletions with loose insertions, from the surest to the loosest: the same
+    paragraph kept in place (only a heading around it changed), headings set as plain lines,
+    passages broken differently in one region, the same paragraph elsewhere (moved), then
+    similar ones (moved and edited). A pair that kept its place is no move: it gives no hunk
+    when its text is the same, a "modified" one otherwise."""
     out: list[tuple[tuple, Hunk]] = []
 
     def pair_up(d: _Loose, x: _Loose) -> None:
@@ -333,15 +392,28 @@ def _moves(loose: list[_Loose], words: BlockWords, regions: _Regions) -> list[tu
     dels = [x for x in loose if x.side == -1 and x.heading is None]
     ins = [x for x in loose if x.side == 1 and x.heading is None]
     by_form: dict[str, list[_Loose]] = defaultdict(list)
+    by_form_region: dict[tuple[str, int], list[_Loose]] = defaultdict(list)
     for x in ins:
-        by_form[cosmetic_form(x.text)].append(x)
-    for d in dels:
-        form = cosmetic_form(d.text)
-        candidates = [x for x in by_form.get(form, []) if not x.used] if form else []
-        if candidates:
-            # A repeated paragraph: the copy that kept its place first.
-            pair_up(d, next((x for x in candidates if regions.stays(d, x)), candidates[0]))
+        form = cosmetic_form(x.text)
+        by_form[form].append(x)
+        by_form_region[(form, regions.region(x))].append(x)
+    forms = {id(d): cosmetic_form(d.text) for d in dels}
+    for d in dels:  # kept in place
+        if forms[id(d)]:
+            same_region = _unused(by_form_region.get((forms[id(d)], regions.region(d)), []))
+            x = next((x for x in same_region if not x.used and regions.stays(d, x)), None)
+            if x is not None:
+                pair_up(d, x)
+    out += _demoted_headings(loose, regions)
     out += _regional_reflows(dels, ins, words, regions)
+    for d in dels:  # the same text elsewhere: in the same region first
+        if not d.used and forms[id(d)]:
+            candidates = _unused(by_form_region.get((forms[id(d)], regions.region(d)), []))
+            if not any(not x.used for x in candidates):
+                candidates = _unused(by_form.get(forms[id(d)], []))
+            x = next((x for x in candidates if not x.used), None)
+            if x is not None:
+                pair_up(d, x)
     rest_d = [d for d in dels if not d.used]
     rest_i = [x for x in ins if not x.used]
     found = similar_pairs([words.shingles(d.text) for d in rest_d],
@@ -351,6 +423,15 @@ def _moves(loose: list[_Loose], words: BlockWords, regions: _Regions) -> list[tu
         if not d.used and not x.used:
             pair_up(d, x)
     return out
+
+
+def _unused(items: list[_Loose]) -> list[_Loose]:
+    """`items` without its leading used ones, dropped for good (used ones never come back)."""
+    k = 0
+    while k < len(items) and items[k].used:
+        k += 1
+    del items[:k]
+    return items
 
 
 def _regional_reflows(dels: list[_Loose], ins: list[_Loose], words: BlockWords,
@@ -393,7 +474,7 @@ def _positions(items: list[_Loose]) -> tuple[list[tuple[int, str]], dict[int, _L
     return out, of
 
 
-def _demoted_headings(loose: list[_Loose]) -> list[tuple[tuple, Hunk]]:
+def _demoted_headings(loose: list[_Loose], regions: _Regions) -> list[tuple[tuple, Hunk]]:
     """Headings of sections without a counterpart whose words stand as a paragraph on the
     other side: one rendering's heading is the other's plain line (heading markup only)."""
     paragraphs: dict[tuple[int, str], list[_Loose]] = defaultdict(list)
@@ -406,7 +487,7 @@ def _demoted_headings(loose: list[_Loose]) -> list[tuple[tuple, Hunk]]:
                 bodies[x.group].append(x)
     out: list[tuple[tuple, Hunk]] = []
     for h in loose:
-        if h.heading is None or h.used:
+        if h.heading is None or h.used or (h.fate is not None and h.fate[2]):
             continue
         # The heading alone, or with the first paragraphs under it: a list item "1. Title
         # Measures 1.2-1.3" in one rendering, a bold numbered line and a line under it in the
@@ -422,7 +503,11 @@ def _demoted_headings(loose: list[_Loose]) -> list[tuple[tuple, Hunk]]:
             text = " ".join([h.heading or ""] + [x.text for x in part[1:]])
             if len(text) >= MAX_DEMOTED:
                 break
-            candidates = [x for x in paragraphs.get((-h.side, cosmetic_form(text)), []) if not x.used]
+            # In the same region (where the heading stood), with the same numbers: the form
+            # sets list markers aside, and "1. Scope" is not "2. Scope".
+            digits = _DIGITS.findall(text)
+            candidates = [x for x in paragraphs.get((-h.side, cosmetic_form(text)), [])
+                          if not x.used and regions.region(x) == regions.region(h) and _DIGITS.findall(x.text) == digits]
             if not candidates:
                 continue
             # The nearest one: a heading like "LEGAL TEXT" recurs once per commitment.
@@ -438,6 +523,7 @@ def _demoted_headings(loose: list[_Loose]) -> list[tuple[tuple, Hunk]]:
     return out
 
 
+_DIGITS = re.compile(r"\d+")
 MAX_DEMOTED = 600  # characters of a heading (with the lines under it) set as a plain paragraph
 MAX_DEMOTED_BODY = 3  # paragraphs under a heading that may run into its plain-text line
 
@@ -473,7 +559,7 @@ def _leftovers(loose: list[_Loose]) -> list[tuple[tuple, Hunk]]:
             continue
         if x.fate is not None:
             # The heading of a part split off or merged in: that event, heading to heading.
-            kind, other = x.fate
+            kind, other, _ = x.fate
             part = x.heading or ""
             head_o, head_n = (part, other.heading or "") if x.side == -1 else (other.heading or "", part)
             path_o, path_n = (x.path, other.path) if x.side == -1 else (other.path, x.path)

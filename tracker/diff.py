@@ -71,7 +71,8 @@ def _diff_texts(old_text: str, new_text: str, mapper: Mapper | None) -> Change:
     rows = align(old_secs, new_secs, words)
     hunks: list[tuple[tuple, Hunk]] = []
     loose: list[_Loose] = []
-    lost = _lost_headings(rows, old_secs, new_secs)
+    regions = _Regions(rows, old_secs, new_secs)
+    lost = _lost_headings(rows, old_secs, new_secs, regions)
     # The whole a part was split from (or merged into) is normally paired, and that pair's
     # diff holds the part's text; a whole left unpaired gives its paragraphs up once.
     covered = {(side, index) for row in rows if row.status not in ("split", "merged")
@@ -99,7 +100,6 @@ def _diff_texts(old_text: str, new_text: str, mapper: Mapper | None) -> Change:
                 loose += _whole_section(-side, whole, pos)[1:]
         elif o is not None and n is not None:
             hunks += _section_pair(row, o, n, pos, loose, words, lost)
-    regions = _Regions(rows, old_secs, new_secs)
     hunks += _moves(loose, words, regions)
     hunks += _confirm_tentative(loose)
     hunks += _leftovers(loose)
@@ -118,22 +118,22 @@ def _whole_section(side: int, sec: Section, pos: int, fate: tuple[str, Section, 
     return out
 
 
-def _lost_headings(rows: list[SectionMatch], old_secs: list[Section], new_secs: list[Section]) -> dict[int, set[str]]:
+def _lost_headings(rows: list[SectionMatch], old_secs: list[Section], new_secs: list[Section],
+                   regions: _Regions) -> dict[int, set[tuple[str, int]]]:
     """Per side (-1 old, 1 new), the cosmetic forms of headings whose section found no
-    counterpart of its own (added, removed, split off, merged in)."""
-    lost: dict[int, set[str]] = {-1: set(), 1: set()}
+    counterpart of its own (added, removed, split off, merged in), with their region."""
+    lost: dict[int, set[tuple[str, int]]] = {-1: set(), 1: set()}
     for row in rows:
-        if row.status in ("removed", "merged") and row.old_index is not None:
-            lost[-1].add(cosmetic_form(old_secs[row.old_index].heading or ""))
-        if row.status in ("added", "split") and row.new_index is not None:
-            lost[1].add(cosmetic_form(new_secs[row.new_index].heading or ""))
-    lost[-1].discard("")
-    lost[1].discard("")
+        if row.status in ("removed", "merged") and row.old_index is not None and old_secs[row.old_index].heading:
+            region = regions.pairs[regions.old_anchor[row.old_index]]
+            lost[-1].add((cosmetic_form(old_secs[row.old_index].heading or ""), region))
+        if row.status in ("added", "split") and row.new_index is not None and new_secs[row.new_index].heading:
+            lost[1].add((cosmetic_form(new_secs[row.new_index].heading or ""), regions.new_anchor[row.new_index]))
     return lost
 
 
 def _section_pair(row: SectionMatch, o: Section, n: Section, pos: int, loose: list[_Loose],
-                  words: BlockWords, lost: dict[int, set[str]]) -> list[tuple[tuple, Hunk]]:
+                  words: BlockWords, lost: dict[int, set[tuple[str, int]]]) -> list[tuple[tuple, Hunk]]:
     out: list[tuple[tuple, Hunk]] = []
     if row.status in ("renumbered", "moved") or o.heading != n.heading:
         kind = row.status if row.status in ("renumbered", "moved") else "modified"
@@ -163,17 +163,17 @@ def _section_pair(row: SectionMatch, o: Section, n: Section, pos: int, loose: li
 
 
 def _pair_run(deleted, inserted, o: Section, n: Section, pos: int, loose: list[_Loose],
-              words: BlockWords, lost: dict[int, set[str]]) -> list[tuple[tuple, Hunk]]:
+              words: BlockWords, lost: dict[int, set[tuple[str, int]]]) -> list[tuple[tuple, Hunk]]:
     """Pair deleted and inserted paragraphs of one place in order; the rest go loose."""
     out: list[tuple[tuple, Hunk]] = []
     if not deleted or not inserted:
         loose += [_para(-1, item, o, pos) for item in deleted] + [_para(1, item, n, pos) for item in inserted]
         return out
-    # A paragraph that reads as a heading lost on the other side is that heading, set as
-    # plain text by the other rendering: matched to it later, never paired here.
+    # A paragraph that reads as a heading lost on the other side in the same region is that
+    # heading, set as plain text by the other rendering: matched to it later, never paired here.
     if lost[1] or lost[-1]:
         demoted = [(side, item) for side, items in ((-1, deleted), (1, inserted)) for item in items
-                   if len(item[1]) < 300 and cosmetic_form(item[1]) in lost[-side]]
+                   if len(item[1]) < 300 and (cosmetic_form(item[1]), n.index) in lost[-side]]
         loose += [_para(side, item, o if side == -1 else n, pos) for side, item in demoted]
         if demoted:
             gone = {(side, p) for side, (p, _) in demoted}
@@ -248,16 +248,16 @@ def _reflowed(deleted: list[tuple[int, str]], inserted: list[tuple[int, str]],
     if len(deleted) * len(inserted) > MAX_REFLOW_PAIRS:
         return []
     groups: list[tuple[list[tuple[int, str]], list[tuple[int, str]]]] = []
-    grouped: set[tuple[int, int]] = set()  # (side, position) of paragraphs already in a group
+    grouped: dict[int, set[int]] = {-1: set(), 1: set()}  # per side, positions already in a group
     for side, one, many in ((-1, deleted, inserted), (1, inserted, deleted)):
         sets = [frozenset(words[t]) for _, t in many]
         for item in one:
-            if (side, item[0]) in grouped:
+            if item[0] in grouped[side]:
                 continue
-            run = _run_within(frozenset(words[item[1]]), item[1], many, sets, {p for s, p in grouped if s == -side})
+            run = _run_within(frozenset(words[item[1]]), item[1], many, sets, grouped[-side])
             if run:
-                grouped.add((side, item[0]))
-                grouped.update((-side, p) for p, _ in run)
+                grouped[side].add(item[0])
+                grouped[-side].update(p for p, _ in run)
                 groups.append(([item], run) if side == -1 else (run, [item]))
     return groups
 

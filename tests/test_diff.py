@@ -320,3 +320,17 @@ def test_a_commitment_is_not_paired_with_a_measure_of_its_title():
            "and model reports if necessary to assess and mitigate systemic risks.")
     rows = _rows(diff_texts(old, new))
     assert ("Commitment 16 — Public transparency", "Measure 10.2 — Public transparency") not in rows
+
+
+def test_titles_that_share_only_common_words_are_not_paired_on_title():
+    """"Systemic risk selection" and "Systemic risk modelling" share half their words, but
+    words that most headings of the document carry: no pair on the title alone."""
+    common = "".join(f"### Measure 1.{k}. Systemic risk {w}\n\nText about {w} only, in a sentence of its own.\n\n"
+                     for k, w in enumerate(["analysis", "tiers", "forecasting", "estimation"], start=2))
+    old = common + ("### Measure 9.1. Systemic risk selection\n\nProviders choose which hazards to study "
+                    "first, ranking them by the severity of the harm they could cause.")
+    new = ("### Measure 1.1. Systemic risk modelling\n\nScenario models trace how a capability "
+           "could lead to an incident, step by step, with probabilities.\n\n") + common
+    rows = _rows(diff_texts(old, new))
+    assert rows[("Measure 9.1. Systemic risk selection", None)] == "removed"
+    assert rows[(None, "Measure 1.1. Systemic risk modelling")] == "added"

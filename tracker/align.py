@@ -22,6 +22,7 @@ modified (text or heading changed), unchanged.
 
 from __future__ import annotations
 
+import math
 from bisect import bisect_left
 from collections import Counter, defaultdict
 from functools import cached_property
@@ -33,6 +34,7 @@ from tracker.sections import BlockWords, Section, norm_text, word_shingles
 MIN_CONTENT_SIM = 0.5  # stage 4: Jaccard of shingles to call two sections the same
 MIN_NUMBER_SIM = 0.35  # stage 2: same number needs at least this much title/content likeness
 MIN_TITLE_SIM = 0.5  # stage 3b: share of title words two renumbered headings have in common
+MIN_WEIGHTED_TITLE_SIM = 0.3  # ... and with words weighed by rarity among the headings
 MIN_OTHER_KIND_TITLE_SIM = 0.6  # stage 3c: the same across kinds (a measure become an appendix)
 MIN_CHILD_SIM = 0.2  # subsections of paired parents: mean of title and content likeness
 MIN_WORD_SIM = 0.4  # stage 5: content-word overlap of leftover numbered sections
@@ -195,6 +197,10 @@ def align(old: list[Section], new: list[Section], block_words: BlockWords | None
     # identification"), same kind of numbered heading, best pairs first.
     # 3c. Then under a number of another kind, on stronger likeness and between sections
     # that both have subsections or both have none (as in 3a).
+    # Half the title words in common is not enough when they are the words every heading
+    # has: weighed by their rarity among both versions' headings, "systemic risk selection"
+    # and "systemic risk modelling" have little in common.
+    weight = _title_weights(a, b)
     for same_kind, threshold in ((True, MIN_TITLE_SIM), (False, MIN_OTHER_KIND_TITLE_SIM)):
         scored = []
         for info in a[1:]:
@@ -207,8 +213,9 @@ def align(old: list[Section], new: list[Section], block_words: BlockWords | None
                     continue
                 if not same_kind and bool(other.sec.children) != bool(info.sec.children):
                     continue
-                score = jaccard(words, _title_words(other.ntitle))
-                if score >= threshold:
+                theirs = _title_words(other.ntitle)
+                score = jaccard(words, theirs)
+                if score >= threshold and _weighted_jaccard(words, theirs, weight) >= MIN_WEIGHTED_TITLE_SIM:
                     scored.append((score, jaccard(info.tree, other.tree), len(other.tree), info.sec.index, j))
         for *_, i, j in sorted(scored, reverse=True):
             if i not in pairs and j not in taken:
@@ -266,6 +273,20 @@ def _title_words(ntitle: str) -> frozenset[int]:
 def _compatible(x: _Info, y: _Info) -> bool:
     """Both numbered (of any kind) or both unnumbered."""
     return (x.sec.key is None) == (y.sec.key is None)
+
+
+def _title_weights(a: list[_Info], b: list[_Info]) -> dict[int, float]:
+    """Inverse document frequency of each title word over the headings of both versions."""
+    df: Counter = Counter()
+    for info in chain(a[1:], b[1:]):
+        df.update(_title_words(info.ntitle))
+    n = max(len(a) + len(b) - 2, 1)
+    return {w: math.log(1 + n / k) for w, k in df.items()}
+
+
+def _weighted_jaccard(x: frozenset[int], y: frozenset[int], weight: dict[int, float]) -> float:
+    union = sum(weight.get(w, 1.0) for w in x | y)
+    return sum(weight.get(w, 1.0) for w in x & y) / union if union else 0.0
 
 
 def _title_sim(x: _Info, y: _Info) -> float:

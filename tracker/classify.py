@@ -99,6 +99,11 @@ _POINT = r"(?:\(?[0-9a-zA-Z]{1,4}[.)]|\([ivxlc]{1,6}\))\s+"
 # Run into the text only bracketed points count ("(a)", "(1)", "(iv)", "b)"): "10. " or
 # "None. " after a colon are words and numbers.
 _INLINE_POINT = r"(?:\((?:[a-z]{1,2}|[ivxlc]{1,6}|\d{1,2}|[A-Z])\)|(?:[a-z]|[ivxlc]{1,6})\))\s+"
+# The marker of a point ("6.", "(7)", "(c)", "ii)") at the start of a line or run into the
+# text after a colon: renumbering points is not a change of a number in the text.
+_LIST_MARKER = re.compile(
+    r"(?m)^\s*(?:\(?(?:\d{1,2}|[a-z]{1,2}|[ivxlc]{1,6})[.)]|\((?:\d{1,2}|[a-z]{1,2}|[ivxlc]{1,6})\))\s+"
+    r"|(?<=[:;])(\s+(?:and|or))?\s+" + _INLINE_POINT)
 _MARKER = re.compile(r"(?m)^\s*(?:#{1,6}\s+|[-*•]\s+|" + _POINT + r")|(?<=[:;])(\s+(?:and|or))?\s+" + _INLINE_POINT)
 
 
@@ -209,8 +214,8 @@ def classify(hunk: Hunk) -> Hunk:
             found = _changed(regex, old_cf, new_cf)
             if found:
                 flags[name] = found
-        old_nr = _REFERENCE_RE.sub(" ", _FOOTNOTE_REF.sub("", old_cf))
-        new_nr = _REFERENCE_RE.sub(" ", _FOOTNOTE_REF.sub("", new_cf))
+        old_nr = _REFERENCE_RE.sub(" ", _FOOTNOTE_REF.sub("", _LIST_MARKER.sub(r"\1", old_cf)))
+        new_nr = _REFERENCE_RE.sub(" ", _FOOTNOTE_REF.sub("", _LIST_MARKER.sub(r"\1", new_cf)))
         numbers = _changed(_NUMBER_RE, old_nr, new_nr)
         if numbers and not ({"date", "duration", "threshold"} & flags.keys()):
             flags["number"] = numbers

@@ -205,7 +205,9 @@ def classify(hunk: Hunk) -> Hunk:
             hunk.classification = "editorial"
             hunk.reasons = [f"section {hunk.kind} with its text unchanged"]
         return hunk
-    if hunk.kind not in ("added", "removed"):
+    # A merge or split hunk joins the part's heading to another section's: their words are
+    # not one text changed, and the part's text is compared in hunks of its own.
+    if hunk.kind not in ("added", "removed", "merged", "split"):
         # Compared case-insensitively, each text folded once for all the patterns.
         old_cf, new_cf = old.casefold(), new.casefold()
         for name, regex in (("modal", _MODAL_RE), ("negation", _NEG_RE), ("actor", _ACTOR_RE),

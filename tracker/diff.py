@@ -125,10 +125,9 @@ def _lost_headings(rows: list[SectionMatch], old_secs: list[Section], new_secs: 
     lost: dict[int, set[tuple[str, int]]] = {-1: set(), 1: set()}
     for row in rows:
         if row.status in ("removed", "merged") and row.old_index is not None and old_secs[row.old_index].heading:
-            region = regions.pairs[regions.old_anchor[row.old_index]]
-            lost[-1].add((cosmetic_form(old_secs[row.old_index].heading or ""), region))
+            lost[-1].add((cosmetic_form(old_secs[row.old_index].heading or ""), regions.section_region(-1, row.old_index)))
         if row.status in ("added", "split") and row.new_index is not None and new_secs[row.new_index].heading:
-            lost[1].add((cosmetic_form(new_secs[row.new_index].heading or ""), regions.new_anchor[row.new_index]))
+            lost[1].add((cosmetic_form(new_secs[row.new_index].heading or ""), regions.section_region(1, row.new_index)))
     return lost
 
 
@@ -183,17 +182,12 @@ def _pair_run(deleted, inserted, o: Section, n: Section, pos: int, loose: list[_
     if len(deleted) != len(inserted):
         # The same words broken into paragraphs differently (a list run into one paragraph
         # by one rendering, an item's sub-points split off by another): one passage reflowed.
-        old_text = "\n\n".join(t for _, t in deleted)
-        new_text = "\n\n".join(t for _, t in inserted)
-        if _bag_similarity(old_text, new_text) >= REFLOW_SIMILARITY:
-            return [((pos, inserted[0][0]), Hunk("modified", o.path, n.path, old_text, new_text,
-                                                 diff_words(old_text, new_text)))]
+        old_texts, new_texts = [t for _, t in deleted], [t for _, t in inserted]
+        if _bag_similarity("\n\n".join(old_texts), "\n\n".join(new_texts)) >= REFLOW_SIMILARITY:
+            return [_passage((pos, inserted[0][0]), o.path, n.path, old_texts, new_texts)]
         # Or one paragraph of the run is a run of consecutive paragraphs on the other side.
         for d_items, i_items in _reflowed(deleted, inserted, words):
-            old_text = "\n\n".join(t for _, t in d_items)
-            new_text = "\n\n".join(t for _, t in i_items)
-            out.append(((pos, i_items[0][0]), Hunk("modified", o.path, n.path, old_text, new_text,
-                                                   diff_words(old_text, new_text))))
+            out.append(_passage((pos, i_items[0][0]), o.path, n.path, [t for _, t in d_items], [t for _, t in i_items]))
             deleted = [d for d in deleted if d not in d_items]
             inserted = [i for i in inserted if i not in i_items]
     start = 0
@@ -227,6 +221,14 @@ def _pair_run(deleted, inserted, o: Section, n: Section, pos: int, loose: list[_
         start = best + 1
     loose += [_para(1, item, n, pos) for k, item in enumerate(inserted) if k not in used_ins]
     return out
+
+
+def _passage(order: tuple, old_path: list[str], new_path: list[str], old_texts: list[str],
+             new_texts: list[str]) -> tuple[tuple, Hunk]:
+    """One "modified" hunk for paragraphs on each side taken as one passage (reflowed or
+    reformatted), at `order`."""
+    old_text, new_text = "\n\n".join(old_texts), "\n\n".join(new_texts)
+    return order, Hunk("modified", old_path, new_path, old_text, new_text, diff_words(old_text, new_text))
 
 
 def _para(side: int, item: tuple[int, str], sec: Section, pos: int, tentative: tuple | None = None) -> _Loose:
@@ -303,9 +305,12 @@ class _Regions:
 
     def region(self, x: _Loose) -> int:
         """The new index of the paired section whose region holds loose item `x`."""
-        if x.side == -1:
-            return self.pairs[self.old_anchor[x.group[2]]]
-        return self.new_anchor[x.group[2]]
+        return self.section_region(x.side, x.group[2])
+
+    def section_region(self, side: int, index: int) -> int:
+        """The new index of the paired section whose region holds section `index` of the old
+        (-1) or new (1) version."""
+        return self.pairs[self.old_anchor[index]] if side == -1 else self.new_anchor[index]
 
     def stays(self, d: _Loose, x: _Loose) -> bool:
         """True when deleted `d` and inserted `x` are one paragraph that kept its place in the
@@ -452,10 +457,8 @@ def _regional_reflows(dels: list[_Loose], ins: list[_Loose], words: BlockWords,
             d_loose, i_loose = [d_of[p] for p, _ in d_group], [i_of[p] for p, _ in i_group]
             for x in d_loose + i_loose:
                 x.used = True
-            old_text = "\n\n".join(x.text for x in d_loose)
-            new_text = "\n\n".join(x.text for x in i_loose)
-            out.append((i_loose[0].order, Hunk("modified", d_loose[0].path, i_loose[0].path, old_text, new_text,
-                                               diff_words(old_text, new_text))))
+            out.append(_passage(i_loose[0].order, d_loose[0].path, i_loose[0].path,
+                                [x.text for x in d_loose], [x.text for x in i_loose]))
     return out
 
 
@@ -577,11 +580,9 @@ def _leftovers(loose: list[_Loose]) -> list[tuple[tuple, Hunk]]:
         if len(sides) == 2:
             old_items = sorted(groups.pop(sides[-1]), key=lambda x: x.order)
             new_items = sorted(groups.pop(sides[1]), key=lambda x: x.order)
-            old_text = "\n\n".join(x.text for x in old_items)
-            new_text = "\n\n".join(x.text for x in new_items)
-            if _bag_similarity(old_text, new_text) >= REFORMAT_SIMILARITY:
-                out.append((new_items[0].order, Hunk("modified", old_items[0].path, new_items[0].path,
-                                                     old_text, new_text, diff_words(old_text, new_text))))
+            old_texts, new_texts = [x.text for x in old_items], [x.text for x in new_items]
+            if _bag_similarity("\n\n".join(old_texts), "\n\n".join(new_texts)) >= REFORMAT_SIMILARITY:
+                out.append(_passage(new_items[0].order, old_items[0].path, new_items[0].path, old_texts, new_texts))
             else:
                 groups[sides[-1]], groups[sides[1]] = old_items, new_items
     for group, items in groups.items():

@@ -15,6 +15,10 @@ Run: `python bench/diff.py [--mb 5] [--seed 1]` (`--mb 0.3` is a quick self-chec
    `pip install` does; the start-up alone, `regwatch --version`, is timed too):
    `regwatch compare old.md new.md --format json` and
    `git diff --no-index --word-diff=porcelain old.md new.md`.
+   `bench/floor.py` is timed the same way: the least a Python program does for a word diff
+   (read, split into paragraphs, paragraph diff and word diffs with the same C++
+   diff-match-patch, JSON out; no sections, no classification), so the ratio shows what any
+   Python pipeline pays against git before regwatch's own work.
 3. Peak memory of the regwatch run comes from `/usr/bin/time -v` ("Maximum resident set
    size"), or else from `getrusage(RUSAGE_CHILDREN)` in a fresh helper process.
 4. Diff size: characters regwatch's edits mark deleted + inserted (op -1 and 1 over all
@@ -611,6 +615,9 @@ def main(argv: list[str] | None = None) -> int:
         start_s, _ = median_time([str(REGWATCH), "--version"], tmp / "version.txt", cwd=ROOT)
         rw_s, rw_runs = median_time(rw_cmd, out_json, cwd=ROOT, rss_files=time_files)
         git_s, git_runs = median_time(git_cmd, out_txt, cwd=work, ok=(0, 1))
+        floor_cmd = [sys.executable, str(ROOT / "bench" / "floor.py"), str(old_path), str(new_path),
+                     str(tmp / "floor.json")]
+        floor_s, _ = median_time(floor_cmd, tmp / "floor.out", cwd=ROOT)
         peak = peak_rss_mb(rw_cmd, out_json, cwd=ROOT, time_files=time_files or [])
 
         data = json.loads(out_json.read_text(encoding="utf-8"))
@@ -644,6 +651,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  git diff --word-diff=porcelain   {git_s:6.2f} s   (median of {git_runs})")
     print(f"  ratio                            {ratio:5.2f}x (goal <= {GOAL_RATIO:.1f}x, must <= {MAX_RATIO:.0f}x)"
           f"{_goal(ratio <= MAX_RATIO)}")
+    print(f"  python floor (bench/floor.py)    {floor_s:6.2f} s   = {floor_s / git_s if git_s else 0:.2f}x git, "
+          f"regwatch = {rw_s / floor_s if floor_s else 0:.1f}x the floor  (read, split, block diff, word diffs, "
+          f"JSON; no structure)")
     print(f"  diff size vs minimal             {size_ratio:5.2f}x (goal <= {GOAL_SIZE}x)   "
           f"git word-diff {git_size / minimal:.2f}x{_goal(size_ratio <= GOAL_SIZE)}")
     print(f"    chars: regwatch {size:,} changed + {moved_chars:,} moved, minimal {minimal:,}, git {git_size:,}")

@@ -49,6 +49,17 @@ _QUANTITY = re.compile(r"^\d+(\.\d+)?\s+(?:[A-Z][a-z]+\s+)?(?:per|million|billio
 
 MAX_HEADING_CHARS = 250
 
+# A table-of-contents entry ends with leader dots and a page number ("Commitment 1.
+# Documentation ........ 12", "Title … 4" as the PDF extractor prints leaders): it names a
+# heading, it is not one, and its page number is layout.
+TOC_PAGE = re.compile(r"[ \t]*(?:\u2026|\.{3,}|(?:\. ){3,}|\u00b7{3,}|_{3,})[ \t.\u2026]*\d{1,4}[ \t]*$", re.M)
+
+
+def is_toc_entry(text: str) -> bool:
+    """Whether `text` is a table-of-contents line: a title, leader dots and a page number."""
+    m = TOC_PAGE.search(text)
+    return m is not None and m.end() >= len(text.rstrip()) and m.start() > 0 and "\n" not in text.strip()
+
 
 class HeadingMatch(NamedTuple):
     """A recognised heading: its kind, number as printed, title and canonical level."""
@@ -92,7 +103,7 @@ def _match(text: str, styled: bool) -> HeadingMatch | None:
     # The text is squashed here, so numbers and titles cut from it need no more cleaning:
     # every pattern ends a number on a digit or letter and starts a title on a non-space.
     text = _squash(text)
-    if not text or len(text) > MAX_HEADING_CHARS:
+    if not text or len(text) > MAX_HEADING_CHARS or is_toc_entry(text):
         return None
     space = text.find(" ")
     strong = _STRONG.get(text[:space]) if space > 0 else None

@@ -163,6 +163,41 @@ the framework, they act.
     assert "Commitment 2. Copyright policy" in prose and "Commitment 11—12), describe" in prose
 
 
+def test_multi_level_numbered_headings_and_footnote_digits_in_a_text_dump():
+    """A text dump drops the bold font that marks "3.1. Considerations ..." as a heading: its
+    multi-level number between two sentences says so; "3. The provider ..." stays a point,
+    and a sentence ending in a footnote digit ("Signatory.7") still ends before a heading."""
+    text = """Signatories commit to drawing from the elements of this taxonomy.
+3.1. Considerations for the identification of systemic risks
+The following considerations were used to identify the systemic risks.
+• KPI 2.8.1: Information made public on the website of the Signatory.7
+Measure 2.9: Prevent copyright-related overfitting
+Signatories commit to making best efforts.
+
+2.1 Scope
+
+3.2. The provider shall notify the Commission.
+
+1.5 million euro shall be paid
+"""
+    doc = extract_plain(text)
+    assert [(h.number, h.title) for h in doc.headings()] == [
+        ("3.1", "Considerations for the identification of systemic risks"),
+        ("Measure 2.9", "Prevent copyright-related overfitting"),
+        ("2.1", "Scope"),
+    ]
+    texts = [b.text for b in doc.blocks]
+    assert "3.2. The provider shall notify the Commission." in texts
+    assert "1.5 million euro shall be paid" in texts
+    assert any(t.endswith("website of the Signatory.7") for t in texts)
+
+
+def test_table_of_contents_lines_are_not_headings():
+    doc = extract_plain("Contents\n\nCommitment 1. Documentation ........ 12\n\nMeasure 1.1 Drawing up … 13\n\n"
+                        "## Commitment 1. Documentation\n\nText.\n")
+    assert [h.text for h in doc.headings()] == ["Commitment 1. Documentation"]
+
+
 def test_page_marks_numbers_and_running_headers_of_a_text_dump_are_dropped():
     pages = []
     for n in range(1, 6):

@@ -18,7 +18,7 @@ import re
 import unicodedata
 from collections import Counter
 
-from store.numbering import split_heading
+from store.numbering import TOC_PAGE, is_toc_entry, split_heading
 from store.records import Hunk
 from tracker.wordiff import Edit
 
@@ -132,6 +132,31 @@ def _cosmetically_equal(old: str, new: str) -> bool:
     return ("[^" in old or "[^" in new) and cosmetic_form(old, keep_refs=True) == cosmetic_form(new, keep_refs=True)
 
 
+def _without_toc_pages(text: str) -> str:
+    """`text` with the leader dots and page numbers of its table-of-contents lines set aside
+    (one rendering prints them, another links its entries, a third has no contents at all)."""
+    if not any(leader in text for leader in _TOC_LEADERS):
+        return text
+    return "\n".join(TOC_PAGE.sub("", line) if is_toc_entry(line) else line for line in text.split("\n"))
+
+
+_SENTENCE_END = (".", ":", ";", "!", "?")
+_TOC_LEADERS = ("\u2026", "...", ". . .", "\u00b7\u00b7\u00b7", "___")
+
+
+def _navigation_only(text: str) -> bool:
+    """Whether `text` is table-of-contents entries only, under at most one title line of its
+    own ("Table of contents", as a heading or not): a rendering's navigation, which says
+    nothing the sections don't."""
+    lines = [line.strip() for line in text.split("\n") if line.strip()]
+    others = [line for line in lines if not is_toc_entry(line)]
+    entries = len(lines) - len(others)
+    if not others:
+        return entries > 0
+    title = others[0].lstrip("#").strip()
+    return len(others) == 1 and entries >= 2 and len(title) <= 80 and not title.endswith(_SENTENCE_END)
+
+
 def _changed(regex: re.Pattern, old: str, new: str) -> list[str]:
     """The matches that differ between old and new (both case-folded): "x → y", "+y" or "−x"."""
     a, b = Counter(regex.findall(old)), Counter(regex.findall(new))
@@ -171,14 +196,22 @@ def _without_numbering(text: str, heading_only: bool) -> str:
 def classify(hunk: Hunk) -> Hunk:
     """Set the hunk's classification, flags, reasons, significance and its parts (in place)."""
     structural = hunk.kind in ("renumbered", "moved", "merged", "split")
+    old_text, new_text = _without_toc_pages(hunk.old_text), _without_toc_pages(hunk.new_text)
     heading_only = structural or (
-        hunk.kind == "modified" and "\n" not in hunk.old_text and split_heading(hunk.old_text)[0] is not None
-        and split_heading(hunk.new_text)[0] is not None
+        hunk.kind == "modified" and "\n" not in old_text and split_heading(old_text)[0] is not None
+        and split_heading(new_text)[0] is not None
     )
-    old = _without_numbering(hunk.old_text, heading_only)
-    new = _without_numbering(hunk.new_text, heading_only)
+    old = _without_numbering(old_text, heading_only)
+    new = _without_numbering(new_text, heading_only)
     flags: dict[str, list[str]] = {}
     reasons: list[str] = []
+    if hunk.kind in ("added", "removed") and _navigation_only(hunk.new_text or hunk.old_text):
+        hunk.classification = "cosmetic"
+        hunk.flags = {}
+        hunk.reasons = [f"table of contents {hunk.kind}: a rendering's navigation, not text"]
+        hunk.significance_parts = {"cosmetic": 0.01}
+        hunk.significance = 0.01
+        return hunk
     for kind, text, path in (("added", new, hunk.new_path), ("removed", old, hunk.old_path)):
         if hunk.kind != kind:
             continue
@@ -193,7 +226,7 @@ def classify(hunk: Hunk) -> Hunk:
     # With numbers set aside for a renumbered heading, or as printed (a heading set as a
     # plain line keeps its number: "### Measure 1.1. Title" / "Measure 1.1. Title ...").
     if hunk.kind not in ("added", "removed") and (
-            _cosmetically_equal(old, new) or _cosmetically_equal(hunk.old_text, hunk.new_text)):
+            _cosmetically_equal(old, new) or _cosmetically_equal(old_text, new_text)):
         hunk.classification = "cosmetic"
         hunk.flags = {}
         hunk.reasons = ["only case, punctuation, quotes, spacing or markup changed"]

@@ -31,7 +31,8 @@ from tracker.sections import BlockWords, Section, build_sections, norm_text
 from tracker.wordiff import diff_sequences, diff_words
 
 # Bump when the engine's output changes; `regwatch reprocess` recomputes stored changes.
-ENGINE_VERSION = "3"  # 2: hunks linked to obligations; 3: split/merged parts diffed paragraph by paragraph
+ENGINE_VERSION = "4"  # 2: hunks linked to obligations; 3: split/merged parts diffed paragraph by paragraph;
+# 4: table-of-contents page numbers are layout
 
 PAIR_SIMILARITY = 0.4  # a deleted and an inserted paragraph at one place: the same one edited
 MOVE_SIMILARITY = 0.6  # a paragraph deleted here and inserted there: the same one moved

@@ -10,7 +10,8 @@ from crawler.extract.sniff import HTML, PDF, TEXT, decode, sniff
 from store.records import DocText
 
 # Bump when extraction output changes, so `regwatch reprocess` knows what is stale.
-EXTRACTOR_VERSION = "4"  # 3: headings inside chunks of plain-text dumps; 4: PDF running heads after a hyphen
+EXTRACTOR_VERSION = "5"  # 3: headings inside chunks of plain-text dumps; 4: PDF running heads after a hyphen;
+# 5: multi-level numbered headings inside chunks of text dumps, table-of-contents lines never headings
 
 __all__ = ["EXTRACTOR_VERSION", "ExtractionError", "extract", "sniff"]
 

@@ -29,6 +29,7 @@ _CODE = re.compile(r"`([^`\n]+)`")
 _HYPHEN_END = re.compile(r"(\w+)-$")
 _WORDS = re.compile(r"\w+")
 _SENTENCE_END = (".", ":", ";", "!", "?")
+_FOOTNOTE_AFTER_STOP = re.compile(r"[^\W\d][.;:][”’\"')]?\d{1,3}$")
 
 def extract_plain(text: str) -> DocText:
     """Extract plain text or Markdown into blocks: headings, paragraphs, list items, tables."""
@@ -152,7 +153,7 @@ class _Parser:
             return False  # may continue the paragraph before a page break
         self._close_items()
         plain = strip_markdown(line)
-        hm = match_heading(plain, styled=False)
+        hm = _unstyled_heading(plain)
         if hm is not None and self._standalone_heading(plain, hm, single=True, after_blank=True):
             self.blocks.append(heading_block(plain, hm, hm.level))
         else:
@@ -209,7 +210,7 @@ class _Parser:
         if wrapped is not None:
             return wrapped
         if after_blank or self._ends_sentence(i - 1):
-            hm = match_heading(plain, styled=False)
+            hm = _unstyled_heading(plain)
             if hm is not None and self._standalone_heading(plain, hm, single, after_blank, nxt):
                 self.blocks.append(heading_block(plain, hm, hm.level))
                 return i + 1
@@ -219,10 +220,10 @@ class _Parser:
         """Whether `line` (line j, not the first of its chunk) is a heading: a PDF text dump
         often has no blank line around one ("...Article 78.”" / "Commitment 1. Documentation"
         / "In order to fulfil...")."""
-        if not line[:1].isupper() or not self._ends_sentence(j - 1):
+        if not (line[:1].isupper() or line[:1].isdecimal()) or not self._ends_sentence(j - 1):
             return False
         plain = strip_markdown(line)
-        hm = match_heading(plain, styled=False)
+        hm = _unstyled_heading(plain)
         nxt = self.lines[j + 1] if j + 1 < len(self.lines) else ""
         return hm is not None and self._standalone_heading(plain, hm, not nxt.strip(), False, nxt)
 
@@ -270,8 +271,10 @@ class _Parser:
             return True
         # A closing quote or bracket after the full stop still ends the sentence ("...78.”").
         prev = self.lines[j].strip().rstrip("”’\"')]")
-        # A line that is only a number is a page number.
-        return not prev or prev.endswith(_SENTENCE_END) or prev.startswith("[") or prev.isdigit()
+        # A line that is only a number is a page number; a sentence may end in a footnote
+        # reference printed as plain digits ("...on the website of the Signatory.7").
+        return (not prev or prev.endswith(_SENTENCE_END) or prev.startswith("[") or prev.isdigit()
+                or _FOOTNOTE_AFTER_STOP.search(prev) is not None)
 
     def _atx_heading(self, m: re.Match[str]) -> None:
         self._close_items()
@@ -354,3 +357,18 @@ class _Parser:
                 return text[:-1] + line
             return text + line  # keep the hyphen of a compound ("up-\nto-date")
         return f"{text} {line}"
+
+
+def _unstyled_heading(text: str) -> HeadingMatch | None:
+    """A heading on a line with no markup: a keyword heading ("Measure 2.9: Title"), or a
+    multi-level decimal one ("3.1. Considerations for ...") that reads as a title. A bold
+    font would tell the PDF extractor; in a text dump the number's levels tell: "1. The
+    provider ..." is a point, "3.1" is a heading's number."""
+    hm = match_heading(text, styled=False)
+    if hm is not None or not text[:1].isdecimal():
+        return hm
+    hm = match_heading(text, styled=True)
+    if (hm is None or hm.kind != "decimal" or "." not in hm.number or len(text) > MAX_TITLE_CHARS
+            or text.endswith(_SENTENCE_END) or ". " in (hm.title or "")):
+        return None
+    return hm

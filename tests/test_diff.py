@@ -334,3 +334,50 @@ def test_titles_that_share_only_common_words_are_not_paired_on_title():
     rows = _rows(diff_texts(old, new))
     assert rows[("Measure 9.1. Systemic risk selection", None)] == "removed"
     assert rows[(None, "Measure 1.1. Systemic risk modelling")] == "added"
+
+
+_RISKS = ("Cyber offence: attacks on critical infrastructure through automated vulnerability discovery "
+          "and exploit generation. Chemical, biological, radiological and nuclear attacks or accidents, "
+          "lowering barriers for malicious actors. Harmful manipulation of decision makers through "
+          "persuasion and deception. Loss of control over autonomous models through self-replication.")
+_TYPES = ("Risks to public health, safety, public security, fundamental rights such as freedom of "
+          "expression, privacy and non-discrimination, and society as a whole including democratic "
+          "processes, financial stability and the environment.")
+
+
+def test_a_similar_title_loses_to_contents_that_went_elsewhere():
+    """"Selected types of systemic risk" resembles "Types of risks" by title, but its list of
+    four risks is now "Specified systemic risks", and the other types went to "Types of
+    risks": contents decide, as an expert reads the restructured appendix."""
+    # Headings of the same words around them, as in a whole chapter: "systemic" and "risk"
+    # weigh little, "types" counts.
+    others = "".join(f"### Measure {k}.1. Systemic risk {w}\n\nSignatories shall do the {w} work in full.\n\n"
+                     for k, w in enumerate(["analysis", "tiers", "forecasting", "estimation", "acceptance"], start=1))
+    old = others + (f"## Appendix 1. Systemic Risk Taxonomy\n\nThe taxonomy follows.\n\n"
+           f"### Appendix 1.1. Selected types of systemic risk\n\n{_RISKS}\n\n"
+           f"### Appendix 1.2. Other types of risks for potential consideration\n\nThe following are other types. {_TYPES}")
+    new = others + (f"## Appendix 1 Systemic risks and other considerations\n\nThe taxonomy follows.\n\n"
+           f"### Appendix 1.1 Types of risks\n\nThe following types of risks apply. {_TYPES}\n\n"
+           f"### Appendix 1.4 Specified systemic risks\n\nThe following are specified systemic risks. {_RISKS}")
+    rows = _rows(diff_texts(old, new))
+    assert rows[("Appendix 1.1. Selected types of systemic risk", "Appendix 1.4 Specified systemic risks")] == "renumbered"
+    assert rows[("Appendix 1.2. Other types of risks for potential consideration", "Appendix 1.1 Types of risks")] == "renumbered"
+    assert ("Appendix 1.1. Selected types of systemic risk", "Appendix 1.1 Types of risks") not in rows
+
+
+def test_same_number_retitled_and_rephrased_pairs_on_shared_content_words():
+    """An appendix that kept its number, changed its title and rephrased its text (few 3-grams
+    in common) but kept its subject's words is that appendix: a subsection whose title merely
+    resembles the new title does not take its place."""
+    old = ("## Appendix 1 — Systemic risk taxonomy\n\nArticle 3(65) defines systemic risk as specific to the "
+           "high-impact capabilities of general-purpose models with significant impact on the Union market, "
+           "public health, safety, security and fundamental rights, propagated at scale along the value chain.\n\n"
+           "### Appendix 1.5 — Other considerations\n\nReaders may consult the explanatory notes published "
+           "separately by the chairs.")
+    new = ("## Appendix 1 — Systemic risks and other considerations\n\nPropagated across the value chain at "
+           "scale, with impact on fundamental rights, security, safety, health of the public or the market of "
+           "the Union: under Article 3(65) that defines, for models of general-purpose, a risk specific to "
+           "their capabilities of high impact as systemic.\n\n### Appendix 1.1 — Specified risks\n\n"
+           "Cyber offence and loss of control are treated as specified risks.")
+    rows = _rows(diff_texts(old, new))
+    assert rows[("Appendix 1 — Systemic risk taxonomy", "Appendix 1 — Systemic risks and other considerations")] == "modified"

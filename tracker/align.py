@@ -4,9 +4,12 @@ Matching goes from the most to the least certain evidence, each stage only on wh
 still unmatched:
   1. the same heading at the same place (path of numbers/titles from the top);
   2. the same title under another number, once on each side (a section moved up or down);
-     then the same number with a similar title or content;
+     then the same number with a similar title or content (3-gram shingles, or as many
+     content words in common as stage 5 asks);
   3. the same title under another number (renumbered), of the same kind, then of another
      kind when that title is found once on each side (a measure that became an appendix);
+     then similar titles, unless the contents say otherwise (another unpaired section
+     shares three times as many content words with either one);
   4. similar content (word 3-gram shingles through an inverted index: only pairs that share
      shingles are ever compared, never all pairs, and never with a full diff);
   5. numbered sections' content words, anywhere;
@@ -44,6 +47,7 @@ MUTUAL_MARGIN = 1.5  # ... by this factor over the next best on either side
 MIN_CONTAIN = 0.6  # split/merge: share of a part's shingles found in the whole
 MIN_SHINGLES = 6  # below this a section is too short for content evidence
 MIN_GAP_SIM = 0.2  # stage 6: title or content-word likeness of leftovers between kept pairs
+CONTENT_VETO = 3.0  # stages 3b/3c: a similar title loses to another section's content words this much closer
 
 
 class _Info:
@@ -156,6 +160,11 @@ def align(old: list[Section], new: list[Section], block_words: BlockWords | None
             if j in taken:
                 continue
             score = max(_title_sim(info, b[j]), jaccard(info.tree, b[j].tree))
+            if score < MIN_NUMBER_SIM and bool(info.sec.children) == bool(b[j].sec.children):
+                # Retitled and rephrased, yet on the same subject: as many content words in
+                # common as stage 5 asks of sections without the same number.
+                words = jaccard(info.words, b[j].words)
+                score = words if words >= MIN_WORD_SIM else score
             if score >= best_score:
                 best, best_score = j, score
         if best is not None:
@@ -217,8 +226,9 @@ def align(old: list[Section], new: list[Section], block_words: BlockWords | None
                 score = jaccard(words, theirs)
                 if score >= threshold and _weighted_jaccard(words, theirs, weight) >= MIN_WEIGHTED_TITLE_SIM:
                     scored.append((score, jaccard(info.tree, other.tree), len(other.tree), info.sec.index, j))
+        vetoed = _contradicted_by_content(a, b, [(i, j) for *_, i, j in scored], pairs, taken)
         for *_, i, j in sorted(scored, reverse=True):
-            if i not in pairs and j not in taken:
+            if i not in pairs and j not in taken and (i, j) not in vetoed:
                 pair(i, j)
 
     # 4. Similar content, through an inverted index of shingles.
@@ -325,6 +335,34 @@ def similar_pairs(olds: list[frozenset], news: list[frozenset], threshold: float
     # input must give one answer.
     scored.sort()
     return [(i, j, -s) for s, i, j in scored]
+
+
+def _contradicted_by_content(a: list[_Info], b: list[_Info], candidates: list[tuple[int, int]],
+                             pairs: dict[int, int], taken: set[int]) -> set[tuple[int, int]]:
+    """The candidate pairs on title likeness whose contents say otherwise: either section's
+    content words are far closer to another unpaired section's ("Selected types of systemic
+    risk" is like "Types of risks" by title, but its four risks are the list now called
+    "Specified systemic risks")."""
+    if not candidates:
+        return set()
+    # Sections with too few words to tell are neither vetoed nor the reason for a veto.
+    candidates = [(i, j) for i, j in candidates if len(a[i].words) >= MIN_WORDS and len(b[j].words) >= MIN_WORDS]
+    olds = sorted({i for i, _ in candidates} | {i for i in range(1, len(a))
+                                                if i not in pairs and a[i].sec.key and len(a[i].words) >= MIN_WORDS})
+    news = sorted({j for _, j in candidates} | {j for j in range(1, len(b))
+                                                if j not in taken and b[j].sec.key and len(b[j].words) >= MIN_WORDS})
+    best_old: dict[int, list[tuple[float, int]]] = defaultdict(list)
+    best_new: dict[int, list[tuple[float, int]]] = defaultdict(list)
+    for i, j, score in _similar_pairs(a, b, olds, news, MIN_MUTUAL_SIM, attr="words"):
+        best_old[i].append((score, j))
+        best_new[j].append((score, i))
+    vetoed = set()
+    for i, j in candidates:
+        own = jaccard(a[i].words, b[j].words)
+        other = max([sc for sc, k in best_old[i] if k != j] + [sc for sc, k in best_new[j] if k != i], default=0.0)
+        if other >= CONTENT_VETO * max(own, 1e-9):
+            vetoed.add((i, j))
+    return vetoed
 
 
 def _pair_parents_by_children(a: list[_Info], b: list[_Info], pairs: dict[int, int], taken: set[int]) -> None:

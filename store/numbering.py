@@ -58,7 +58,9 @@ TOC_PAGE = re.compile(r"[ \t]*(?:\u2026|\.{3,}|(?:\. ){3,}|\u00b7{3,}|_{3,})[ \t
 def is_toc_entry(text: str) -> bool:
     """Whether `text` is a table-of-contents line: a title, leader dots and a page number."""
     m = TOC_PAGE.search(text)
-    return m is not None and m.end() >= len(text.rstrip()) and m.start() > 0 and "\n" not in text.strip()
+    # The title before the leader is a heading's: one line, no longer than a heading.
+    return (m is not None and m.end() >= len(text.rstrip()) and 0 < m.start() <= MAX_HEADING_CHARS
+            and "\n" not in text.strip())
 
 
 class HeadingMatch(NamedTuple):

@@ -343,14 +343,13 @@ def _contradicted_by_content(a: list[_Info], b: list[_Info], candidates: list[tu
     content words are far closer to another unpaired section's ("Selected types of systemic
     risk" is like "Types of risks" by title, but its four risks are the list now called
     "Specified systemic risks")."""
+    # Sections with too few words to tell are neither vetoed nor the reason for a veto. The
+    # candidates are unpaired numbered sections themselves: they are among olds and news.
+    candidates = [(i, j) for i, j in candidates if len(a[i].words) >= MIN_WORDS and len(b[j].words) >= MIN_WORDS]
     if not candidates:
         return set()
-    # Sections with too few words to tell are neither vetoed nor the reason for a veto.
-    candidates = [(i, j) for i, j in candidates if len(a[i].words) >= MIN_WORDS and len(b[j].words) >= MIN_WORDS]
-    olds = sorted({i for i, _ in candidates} | {i for i in range(1, len(a))
-                                                if i not in pairs and a[i].sec.key and len(a[i].words) >= MIN_WORDS})
-    news = sorted({j for _, j in candidates} | {j for j in range(1, len(b))
-                                                if j not in taken and b[j].sec.key and len(b[j].words) >= MIN_WORDS})
+    olds = [i for i in range(1, len(a)) if i not in pairs and a[i].sec.key and len(a[i].words) >= MIN_WORDS]
+    news = [j for j in range(1, len(b)) if j not in taken and b[j].sec.key and len(b[j].words) >= MIN_WORDS]
     best_old: dict[int, list[tuple[float, int]]] = defaultdict(list)
     best_new: dict[int, list[tuple[float, int]]] = defaultdict(list)
     for i, j, score in _similar_pairs(a, b, olds, news, MIN_MUTUAL_SIM, attr="words"):

@@ -52,15 +52,18 @@ MAX_HEADING_CHARS = 250
 # A table-of-contents entry ends with leader dots and a page number ("Commitment 1.
 # Documentation ........ 12", "Title … 4" as the PDF extractor prints leaders): it names a
 # heading, it is not one, and its page number is layout.
-TOC_PAGE = re.compile(r"[ \t]*(?:\u2026|\.{3,}|(?:\. ){3,}|\u00b7{3,}|_{3,})[ \t.\u2026]*\d{1,4}[ \t]*$", re.M)
+_TOC_PAGE = re.compile(r"[ \t]*(?:\u2026|\.{3,}|(?:\. ){3,}|\u00b7{3,}|_{3,})[ \t.\u2026]*\d{1,4}[ \t]*$")
 
 
-def is_toc_entry(text: str) -> bool:
-    """Whether `text` is a table-of-contents line: a title, leader dots and a page number."""
-    m = TOC_PAGE.search(text)
-    # The title before the leader is a heading's: one line, no longer than a heading.
-    return (m is not None and m.end() >= len(text.rstrip()) and 0 < m.start() <= MAX_HEADING_CHARS
-            and "\n" not in text.strip())
+def toc_title(text: str) -> str | None:
+    """The title of a table-of-contents line (a title, leader dots and a page number) without
+    its leader and page number; None when `text` is no such line."""
+    text = text.strip()
+    if not text[-1:].isdecimal() or "\n" in text:  # the page number last: most lines end otherwise
+        return None
+    m = _TOC_PAGE.search(text)
+    # The title before the leader is a heading's: no longer than a heading.
+    return text[:m.start()] if m is not None and 0 < m.start() <= MAX_HEADING_CHARS else None
 
 
 class HeadingMatch(NamedTuple):
@@ -105,7 +108,7 @@ def _match(text: str, styled: bool) -> HeadingMatch | None:
     # The text is squashed here, so numbers and titles cut from it need no more cleaning:
     # every pattern ends a number on a digit or letter and starts a title on a non-space.
     text = _squash(text)
-    if not text or len(text) > MAX_HEADING_CHARS or is_toc_entry(text):
+    if not text or len(text) > MAX_HEADING_CHARS or toc_title(text) is not None:
         return None
     space = text.find(" ")
     strong = _STRONG.get(text[:space]) if space > 0 else None

@@ -18,7 +18,7 @@ import re
 import unicodedata
 from collections import Counter
 
-from store.numbering import TOC_PAGE, is_toc_entry, split_heading
+from store.numbering import split_heading, toc_title
 from store.records import Hunk
 from tracker.wordiff import Edit
 
@@ -135,13 +135,10 @@ def _cosmetically_equal(old: str, new: str) -> bool:
 def _without_toc_pages(text: str) -> str:
     """`text` with the leader dots and page numbers of its table-of-contents lines set aside
     (one rendering prints them, another links its entries, a third has no contents at all)."""
-    if not any(leader in text for leader in _TOC_LEADERS):
-        return text
-    return "\n".join(TOC_PAGE.sub("", line) if is_toc_entry(line) else line for line in text.split("\n"))
+    return "\n".join(line if (title := toc_title(line)) is None else title for line in text.split("\n"))
 
 
 _SENTENCE_END = (".", ":", ";", "!", "?")
-_TOC_LEADERS = ("\u2026", "...", ". . .", "\u00b7\u00b7\u00b7", "___")
 
 
 def _navigation_only(text: str) -> bool:
@@ -149,7 +146,7 @@ def _navigation_only(text: str) -> bool:
     own ("Table of contents", as a heading or not): a rendering's navigation, which says
     nothing the sections don't."""
     lines = [line.strip() for line in text.split("\n") if line.strip()]
-    others = [line for line in lines if not is_toc_entry(line)]
+    others = [line for line in lines if toc_title(line) is None]
     entries = len(lines) - len(others)
     if not others:
         return entries > 0
